@@ -1,0 +1,269 @@
+"""Keyhold settings: every value comes from the environment, with safe development defaults."""
+
+import json
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from config import devkeys, env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.read("KEYHOLD_VAR_DIR") or BASE_DIR / "var")
+
+DJANGO_ENV = (env.read("DJANGO_ENV") or "development").strip().lower()
+if DJANGO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development or production, not {DJANGO_ENV!r}.")
+PRODUCTION = DJANGO_ENV == "production"
+
+# Values that ship in .env.example or in Django's project template: never acceptable in production.
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+
+
+def _stack_urls() -> dict:
+    """URLs written by `make run` into var/stack.json, so `manage.py shell` finds the dev servers."""
+    try:
+        return json.loads((VAR_DIR / "stack.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+_STACK = {} if PRODUCTION else _stack_urls()
+
+
+def _service_url(name: str, stack_key: str, dev_default: str) -> str:
+    value = env.read(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set in production.")
+    return _STACK.get(stack_key) or dev_default
+
+
+def _required_secret(name: str, dev_value) -> str:
+    value = env.read(name)
+    if PRODUCTION:
+        if value is None or value.strip().lower() in PLACEHOLDER_SECRETS or value.startswith("django-insecure"):
+            raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set to a real secret in production.")
+        return value
+    return value or dev_value()
+
+
+SECRET_KEY = _required_secret("SECRET_KEY", lambda: devkeys.dev_secret_key(VAR_DIR))
+if PRODUCTION and len(SECRET_KEY) < 32:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters in production.")
+# The vault keyring is unrelated to SECRET_KEY; vault.crypto parses and validates it.
+VAULT_KEYS = _required_secret("VAULT_KEYS", lambda: devkeys.dev_vault_keys(VAR_DIR))
+
+DEBUG = env.read_bool("DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env.read_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production.")
+CSRF_TRUSTED_ORIGINS = env.read_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "accounts",
+    "vault",
+    "telemetry",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases -------------------------------------------------------------------------------
+
+DATABASE_URL = _service_url("DATABASE_URL", "postgres", f"sqlite:///{VAR_DIR / 'keyhold.sqlite3'}")
+_database = environ.Env.db_url_config(DATABASE_URL)
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock upgrades that
+    # fail with "database is locked" under concurrent writers.
+    _database["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+else:
+    _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.read_int("DATABASE_CONNECT_TIMEOUT", 5))
+    # Persistent connections with a health check, so a restarted PostgreSQL is reconnected to
+    # on the next request instead of failing with a dead socket.
+    _database["CONN_MAX_AGE"] = env.read_int("DATABASE_CONN_MAX_AGE", 60)
+    _database["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+MONGODB_URL = _service_url("MONGODB_URL", "mongodb", "mongodb://127.0.0.1:27017/keyhold")
+MONGODB_TIMEOUT_MS = env.read_int("MONGODB_TIMEOUT_MS", 5000)
+
+# --- Redis: the cache and the broker are separate servers (or at least separate databases) ----
+
+REDIS_URL = _service_url("REDIS_URL", "cache", "redis://127.0.0.1:6379/1")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "keyhold",
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+            # A cache outage makes pages slower, not broken: misses are logged and the
+            # database answers instead.
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "keyhold.cache"
+
+# Sessions live in the cache with the database behind them, so a Redis flush logs no one out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# --- Celery ----------------------------------------------------------------------------------
+
+CELERY_BROKER_URL = _service_url("CELERY_BROKER_URL", "broker", "redis://127.0.0.1:6379/2")
+if CELERY_BROKER_URL == REDIS_URL:
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL and REDIS_URL must differ: clearing the cache must never drop queued tasks."
+    )
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+CELERY_TASK_ROUTES = {"telemetry.tasks.*": {"queue": "telemetry"}}
+CELERY_TASK_TIME_LIMIT = env.read_int("CELERY_TASK_TIME_LIMIT", 300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.read_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+# With acks_late, a task whose worker dies is redelivered after the visibility timeout: keep
+# that to minutes (Redis' default is an hour) but above the hard time limit, so a slow task is
+# never handed to a second worker while the first still runs it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.read_int("CELERY_VISIBILITY_TIMEOUT", 360),
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "telemetry-heartbeat": {"task": "telemetry.tasks.heartbeat", "schedule": 60.0},
+}
+
+# --- Auth ------------------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# --- Internationalisation and static files ---------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env.read("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Development and tests serve straight from the source folders, no collectstatic needed.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Security --------------------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = env.read_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env.read_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_SSL_REDIRECT = env.read_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = env.read_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.read_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.read_bool("SECURE_HSTS_PRELOAD", False)
+# Trust X-Forwarded-Proto only when an operator says a proxy sets it; otherwise a client could.
+if env.read_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.read_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+
+# --- Logging ---------------------------------------------------------------------------------
+
+LOG_LEVEL = (env.read("LOG_LEVEL") or "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+    },
+}

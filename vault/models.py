@@ -1,0 +1,1 @@
+"""Vault models (envelope-encrypted secrets arrive with the vault issue)."""

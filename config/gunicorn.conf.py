@@ -9,7 +9,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 # /dev/shm keeps the worker heartbeat file off a possibly slow or read-only disk.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+SHM_DIR = "/dev/shm"  # noqa: S108 - a RAM-backed directory, not a predictable temp file
+worker_tmp_dir = SHM_DIR if os.path.isdir(SHM_DIR) else None
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

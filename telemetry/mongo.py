@@ -30,6 +30,10 @@ def redacted_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def _unreachable_message(exc: Exception) -> str:
+    return f"MongoDB unreachable at {redacted_url(settings.MONGODB_URL)}: {type(exc).__name__}"
+
+
 def database_name() -> str:
     return parse_uri(settings.MONGODB_URL).get("database") or "keyhold"
 
@@ -53,6 +57,13 @@ def connect() -> None:
     _connected_pid = os.getpid()
 
 
+def disconnect() -> None:
+    """Close this process' client; the next use reconnects with the current settings."""
+    global _connected_pid
+    mongoengine.disconnect_all()
+    _connected_pid = None
+
+
 def database():
     """Return the pymongo Database of this process, connecting first if needed."""
     connect()
@@ -73,4 +84,4 @@ def reachable() -> Iterator[None]:
     try:
         yield
     except ConnectionFailure as exc:
-        raise MongoUnavailable(f"MongoDB unreachable at {redacted_url(settings.MONGODB_URL)}: {type(exc).__name__}") from None
+        raise MongoUnavailable(_unreachable_message(exc)) from None

@@ -1,5 +1,6 @@
 """Settings come from the environment: URLs parse, `_FILE` secrets load, production refuses defaults."""
 
+import re
 import runpy
 import stat
 from pathlib import Path
@@ -179,3 +180,20 @@ def test_production_security_headers(load):
 def test_forwarded_proto_is_trusted_only_when_configured(load):
     # Without a proxy that sets it, a client could claim HTTPS with this header.
     assert "SECURE_PROXY_SSL_HEADER" not in load(**production())
+
+
+def test_visibility_timeout_shorter_than_the_time_limit_is_refused(load):
+    # Otherwise a slow task would be handed to a second worker while the first still runs it.
+    with pytest.raises(ImproperlyConfigured, match="CELERY_VISIBILITY_TIMEOUT"):
+        load(CELERY_VISIBILITY_TIMEOUT="100", CELERY_TASK_TIME_LIMIT="300")
+
+
+def test_every_variable_the_settings_read_is_documented_in_env_example():
+    root = SETTINGS_FILE.parents[1]
+    code = "\n".join(path.read_text() for path in (root / "config").glob("*.py"))
+    names = set(re.findall(r'env\.read(?:_bool|_int|_list)?\(\s*"([A-Z_]+)"', code))
+    names |= set(re.findall(r'_service_url\(\s*"([A-Z_]+)"', code))
+    names |= set(re.findall(r'_required_secret\(\s*"([A-Z_]+)"', code))
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.MULTILINE))
+    assert names, "the pattern above no longer finds the settings' variables"
+    assert names - documented == set()

@@ -248,6 +248,10 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.read_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.read_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env.read_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading commits the whole domain to HTTPS in browsers for good: the operator's call,
+        # not a default, so not a warning either.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # Trust X-Forwarded-Proto only when an operator says a proxy sets it; otherwise a client could.
 if env.read_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def status_detail(request):
     if request.method == "POST":
         try:
-            tasks.heartbeat.delay(requested_by="staff")
+            tasks.heartbeat.delay_on_commit(requested_by="staff")
         except OperationalError:
             logger.warning("heartbeat not queued: broker unreachable")
             messages.error(request, "The broker is unreachable; the heartbeat was not queued.")

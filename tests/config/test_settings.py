@@ -1,8 +1,11 @@
 """Settings come from the environment: URLs parse, `_FILE` secrets load, production refuses defaults."""
 
+import os
 import re
 import runpy
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -197,3 +200,23 @@ def test_every_variable_the_settings_read_is_documented_in_env_example():
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.MULTILINE))
     assert names, "the pattern above no longer finds the settings' variables"
     assert names - documented == set()
+
+
+def test_production_passes_djangos_deployment_checks(tmp_path):
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        # The suite's own DJANGO_ALLOW_ASYNC_UNSAFE (for Playwright) is no deployment's.
+        if key not in ALL_VARS and not key.endswith("_FILE") and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    environment |= production(KEYHOLD_VAR_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=SETTINGS_FILE.parents[1],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -43,6 +43,8 @@ lint: install  ## ruff, Django's system checks, and no missing migrations
 	@echo "==> ruff format --check"; $(VENV)/bin/ruff format --check .
 	@echo "==> manage.py check"; $(PY) manage.py check --fail-level WARNING
 	@echo "==> makemigrations --check"; $(PY) manage.py makemigrations --check --dry-run
+	@echo "==> hadolint"; $(VENV)/bin/hadolint Dockerfile
+	@echo "==> shellcheck"; $(VENV)/bin/shellcheck --shell=sh docker/entrypoint.sh scripts/make-secrets.sh
 
 fmt: install  ## format and autofix
 	@$(VENV)/bin/ruff format .

@@ -1,0 +1,68 @@
+#!/bin/sh
+# Keyhold container entrypoint: `entrypoint.sh ROLE [ARGS...]` waits (bounded by
+# KEYHOLD_WAIT_SECONDS, default 60; 0 skips) for the servers ROLE needs, then execs ROLE's command
+# with ARGS appended, so the process gets signals directly.
+set -eu
+
+app_dir=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+roles="web worker beat migrate listener manage"
+
+usage() {
+    cat >&2 <<EOF
+usage: entrypoint.sh ROLE [ARGS...]
+roles:
+  web       gunicorn serving Django (HOST, PORT, WEB_CONCURRENCY)
+  worker    Celery worker on the telemetry and maintenance queues
+  beat      Celery beat scheduler (run exactly one)
+  migrate   apply database migrations, then exit
+  listener  telemetry UDP/TCP socket listener
+  manage    any manage.py command, e.g. 'manage createsuperuser'
+For a shell, override the entrypoint: docker compose run --rm --entrypoint sh web
+EOF
+}
+
+if [ $# -eq 0 ]; then
+    echo "keyhold-entrypoint: no role given; expected one of: $roles" >&2
+    usage
+    exit 64
+fi
+role=$1
+shift
+
+# Each role waits only for what it talks to; Django itself reports a missing or malformed value.
+all="DATABASE_URL REDIS_URL CELERY_BROKER_URL MONGODB_URL"
+case "$role" in
+    web)
+        # gunicorn's control socket defaults to $HOME, which is read-only here: use /tmp instead.
+        needs=$all
+        set -- gunicorn -c config/gunicorn.conf.py --control-socket /tmp/gunicorn.ctl config.wsgi "$@" ;;
+    worker)
+        needs=$all
+        set -- celery -A config worker -Q telemetry,maintenance --loglevel INFO "$@" ;;
+    beat)
+        # The schedule goes to /tmp because the app filesystem is read-only in the container.
+        needs="CELERY_BROKER_URL"
+        set -- celery -A config beat --loglevel INFO --schedule /tmp/celerybeat-schedule "$@" ;;
+    migrate)
+        needs="DATABASE_URL"
+        set -- python manage.py migrate --noinput "$@" ;;
+    listener)
+        needs=$all
+        set -- python manage.py telemetry_listener "$@" ;;
+    manage)
+        needs="DATABASE_URL"
+        set -- python manage.py "$@" ;;
+    -h | --help | help)
+        usage
+        exit 0 ;;
+    *)
+        echo "keyhold-entrypoint: unknown role '$role'; expected one of: $roles" >&2
+        usage
+        exit 64 ;;
+esac
+
+cd "$app_dir"
+# $needs is a list of names: split on spaces on purpose.
+# shellcheck disable=SC2086
+python docker/wait_for_services.py $needs
+exec "$@"

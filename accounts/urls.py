@@ -1,7 +1,7 @@
 """Account pages."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 app_name = "accounts"
 
@@ -12,4 +12,6 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("2fa/", include("accounts.twofactor_urls")),
+    path("tokens/", include("accounts.token_urls")),
 ]

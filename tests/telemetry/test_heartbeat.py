@@ -10,6 +10,8 @@ from tests.waiting import wait_until
 pytestmark = pytest.mark.django_db
 
 
+# Transactional: the view dispatches on commit, and a test wrapped in a transaction never commits.
+@pytest.mark.django_db(transaction=True)
 def test_staff_request_travels_through_broker_and_worker_into_mongodb(staff_client, celery_worker_thread, mongo_db):
     assert selectors.heartbeat_latest() is None
 

@@ -1,0 +1,1 @@
+"""Staff administration of API tokens and two-factor devices."""

@@ -1,0 +1,50 @@
+"""The audit trail: one append-only row per security-relevant event, for users and staff."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        SIGNUP = "signup", "Account created"
+        EMAIL_VERIFIED = "email_verified", "Email verified"
+        LOGIN = "login", "Sign-in"
+        LOGOUT = "logout", "Sign-out"
+        LOCKOUT = "lockout", "Account locked"
+        LOCKOUT_CLEARED = "lockout_cleared", "Lockout cleared"
+        PASSWORD_CHANGE = "password_change", "Password changed"
+        PASSWORD_RESET_REQUEST = "password_reset_request", "Password reset requested"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        TWO_FACTOR_ENABLED = "2fa_enabled", "Two-factor enabled"
+        TWO_FACTOR_DISABLED = "2fa_disabled", "Two-factor disabled"
+        TWO_FACTOR_CHECK = "2fa_check", "Two-factor code"
+        RECOVERY_CODES_REGENERATED = "recovery_codes", "Recovery codes regenerated"
+        SESSION_REVOKED = "session_revoked", "Session revoked"
+        TOKEN_CREATED = "token_created", "API token created"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+        DENIED = "denied", "Denied"
+
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    # Kept when the user is deleted, so the trail outlives the account it describes.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    target = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["actor", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome} {self.actor_email}"

@@ -1,0 +1,1 @@
+"""Account services: every write to accounts goes through a function here."""

@@ -1,0 +1,12 @@
+"""Where `make bench` finds benchmarks: each module exposes BENCHMARKS, a name -> callable map."""
+
+import importlib
+
+MODULES = ("bench.heartbeat",)
+
+
+def benchmarks() -> dict:
+    found = {}
+    for module_name in MODULES:
+        found.update(importlib.import_module(module_name).BENCHMARKS)
+    return found

@@ -1,17 +1,29 @@
 """Account pages."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+
+from accounts.views import passwords, sessions, signin, signup
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("login/", signin.login_view, name="login"),
+    path("logout/", signin.logout_view, name="logout"),
+    path("signup/", signup.signup_view, name="signup"),
+    path("verify/resend/", signup.verify_email_resend_view, name="verify-email-resend"),
+    path("verify/<str:token>/", signup.verify_email_view, name="verify-email"),
+    path("password/", passwords.password_change_view, name="password-change"),
+    path("password/reset/", passwords.password_reset_view, name="password-reset"),
     path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
-        name="login",
+        "password/reset/<uidb64>/<token>/",
+        passwords.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sessions/", sessions.session_list_view, name="sessions"),
+    path("sessions/<int:session_id>/revoke/", sessions.session_revoke_view, name="session-revoke"),
+    path("sessions/revoke-others/", sessions.session_revoke_others_view, name="session-revoke-others"),
+    path("sessions/logout-everywhere/", sessions.logout_everywhere_view, name="logout-everywhere"),
+    path("activity/", sessions.activity_view, name="activity"),
     path("2fa/", include("accounts.twofactor_urls")),
     path("tokens/", include("accounts.token_urls")),
 ]

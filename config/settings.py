@@ -84,6 +84,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: ends idle sessions, records last-seen, marks account pages no-store.
+    "accounts.middleware.SessionActivityMiddleware",
+    "accounts.middleware.AccountPagesNoStoreMiddleware",
+    "accounts.adminguard.AdminTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -189,19 +193,55 @@ CELERY_BEAT_SCHEDULE = {
 
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id with parameters chosen by bench/login.py (see accounts/hashers.py).
+    "accounts.hashers.KeyholdArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
 ]
 # Proxies whose X-Forwarded-For is believed (addresses or networks); nobody else's is.
 TRUSTED_PROXIES = env.read_list("TRUSTED_PROXIES", [])
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Staff must have signed in with a second factor to use the admin.
+ADMIN_REQUIRES_2FA = env.read_bool("ADMIN_REQUIRES_2FA", PRODUCTION)
+# Without "remember me" the cookie ends with the browser and the server ends the session after
+# this many idle seconds; with it the session lasts SESSION_REMEMBER_SECONDS.
+SESSION_IDLE_SECONDS = env.read_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_REMEMBER_SECONDS = env.read_int("SESSION_REMEMBER_SECONDS", 30 * 24 * 3600)
+# The database row of a browser-length session must outlive any idle timeout a user could reach.
+SESSION_COOKIE_AGE = SESSION_REMEMBER_SECONDS
+# Reset links are valid for an hour; verification links for three days.
+PASSWORD_RESET_TIMEOUT = env.read_int("PASSWORD_RESET_TIMEOUT", 3600)
+EMAIL_VERIFICATION_SECONDS = env.read_int("EMAIL_VERIFICATION_SECONDS", 3 * 24 * 3600)
+
+# --- Mail ------------------------------------------------------------------------------------
+
+# Django 6.1 configures mail through MAILERS; the environment keeps the familiar EMAIL_* names.
+_email_host = env.read("EMAIL_HOST") or ""
+if _email_host or PRODUCTION:
+    # Production always sends by SMTP (a local MTA on localhost:25 unless told otherwise): mails
+    # carry reset and verification links and must never be printed into logs.
+    _mailer = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _email_host or "localhost",
+            "port": env.read_int("EMAIL_PORT", 25),
+            "username": env.read("EMAIL_HOST_USER") or "",
+            "password": env.read("EMAIL_HOST_PASSWORD") or "",
+            "use_tls": env.read_bool("EMAIL_USE_TLS", False),
+            "timeout": 10,
+        },
+    }
+else:
+    _mailer = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+MAILERS = {"default": _mailer}
+DEFAULT_FROM_EMAIL = env.read("DEFAULT_FROM_EMAIL") or "Keyhold <keyhold@localhost>"
 
 # --- Internationalisation and static files ---------------------------------------------------
 

@@ -1,5 +1,5 @@
 """Staff administration of accounts: one module per area."""
 
-from accounts.admin import tokens, users
+from accounts.admin import audit, sessions, tokens, users
 
-__all__ = ["tokens", "users"]
+__all__ = ["audit", "sessions", "tokens", "users"]

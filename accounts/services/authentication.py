@@ -2,11 +2,17 @@
 
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, login
+
+from accounts.services.audit import Action, audit_record
+from accounts.services.sessions import session_record
 
 PENDING_KEY = "accounts.pending_login"
 # How long a password-checked login waits for its second factor.
 PENDING_SECONDS = 300
+# When the session was last seen (epoch seconds); the idle timeout and last-seen both read it.
+SEEN_KEY = "accounts.seen"
 
 
 def pending_login_start(request, user, *, remember_me: bool) -> None:
@@ -25,6 +31,18 @@ def pending_login_user(request):
 
 
 def login_complete(request, user, *, remember_me: bool) -> None:
-    """Start the authenticated session for `user`, whose password and second factor were checked."""
+    """Start the authenticated session for `user`, whose password and second factor were checked.
+
+    Afterwards the session has a fresh key, lasts SESSION_REMEMBER_SECONDS when `remember_me`
+    (else until the browser closes or SESSION_IDLE_SECONDS of inactivity), appears on the
+    user's sessions page, and a successful sign-in is in the audit trail.
+    """
     request.session.pop(PENDING_KEY, None)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    # 0 makes a browser-session cookie; the idle limit is enforced by SessionActivityMiddleware.
+    request.session.set_expiry(settings.SESSION_REMEMBER_SECONDS if remember_me else 0)
+    request.session[SEEN_KEY] = int(time.time())
+    # login() cycled the key, so the row is keyed by the session the browser now holds.
+    request.session.save()
+    session_record(request=request, user=user, remember_me=remember_me)
+    audit_record(action=Action.LOGIN, actor=user, request=request, detail={"remember_me": remember_me})

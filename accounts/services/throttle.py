@@ -63,3 +63,17 @@ def throttle_clear(limit: Limit, subject: str) -> None:
         get_redis_connection("default").delete(*_keys(limit, subject))
     except RedisError:
         logger.warning("throttle %s unavailable: cache unreachable", limit.name)
+
+
+def throttle_locked_many(limit: Limit, subjects: list[str]) -> list[bool]:
+    """Whether each of `subjects` is locked now, in one round trip (for staff lists)."""
+    if not subjects:
+        return []
+    try:
+        pipe = get_redis_connection("default").pipeline(transaction=False)
+        for subject in subjects:
+            pipe.exists(_keys(limit, subject)[1])
+        return [bool(found) for found in pipe.execute()]
+    except RedisError:
+        logger.warning("throttle %s unavailable: cache unreachable", limit.name)
+        return [False] * len(subjects)

@@ -1,4 +1,4 @@
-"""Forms for the custom user model, where Django's defaults assume a username field."""
+"""Admin forms for the custom user model, where Django's defaults assume a username field."""
 
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 

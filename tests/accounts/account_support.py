@@ -1,0 +1,27 @@
+"""Helpers for part A's account tests: a known password, a clean throttle, reading mailed links."""
+
+import re
+
+from django.core import mail
+from django_redis import get_redis_connection
+
+PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "a completely different passphrase"
+LINK = re.compile(r"https?://\S+")
+LIMIT_NAMES = ("login-account", "login-ip", "reset-email", "reset-ip", "signup-ip", "verify-resend")
+
+
+def clear_throttles() -> None:
+    """Forget every sign-in, reset and sign-up counter, so each test starts unlocked."""
+    redis = get_redis_connection("default")
+    for name in LIMIT_NAMES:
+        for key in redis.scan_iter(f"keyhold:throttle:{name}:*"):
+            redis.delete(key)
+
+
+def last_link(to: str) -> str:
+    """The first link in the newest mail sent to `to`."""
+    for message in reversed(mail.outbox):
+        if to in message.to:
+            return LINK.search(message.body).group(0)
+    raise AssertionError(f"no mail to {to}")

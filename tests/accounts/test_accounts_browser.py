@@ -1,0 +1,155 @@
+"""The account pages in headless Chromium: sign-up to verification, remember-me, sessions, reset, lockout."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.utils import timezone
+
+from tests.accounts.account_support import NEW_PASSWORD, PASSWORD, clear_throttles, last_link
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def clean_throttles():
+    clear_throttles()
+    yield
+    clear_throttles()
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(
+        email="erin@example.test", password=PASSWORD, display_name="Erin", email_verified_at=timezone.now()
+    )
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, email, password=PASSWORD, *, remember=False):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    if remember:
+        page.get_by_label("Remember me for 30 days").check()
+    page.get_by_role("button", name="Sign in").click()
+
+
+def session_cookie(context):
+    return next(c for c in context.cookies() if c["name"] == "sessionid")
+
+
+def test_sign_up_verify_and_sign_in(page, live_server):
+    mail.outbox.clear()
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email").fill("frank@example.test")
+    page.get_by_label("Display name").fill("Frank")
+    page.get_by_label("Password", exact=True).fill("short")
+    assert page.get_by_text("Very weak").is_visible()
+    page.get_by_label("Password", exact=True).fill(PASSWORD + " on a quiet river")
+    assert page.locator(".strength").get_attribute("data-level") in {"3", "4"}
+    page.get_by_label("Password again").fill(PASSWORD + " on a quiet river")
+    shot(page, "accounts-signup")
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_test_id("signup-sent").is_visible()
+    shot(page, "accounts-signup-sent")
+
+    sign_in(page, "frank@example.test", PASSWORD + " on a quiet river")
+    assert page.get_by_test_id("verify-banner").is_visible()
+    shot(page, "accounts-unverified-banner")
+    page.goto(last_link("frank@example.test").replace("http://testserver", live_server.url))
+    assert "Your email address is verified" in page.get_by_role("status").inner_text()
+    assert page.get_by_test_id("verify-banner").count() == 0
+    assert page.console_errors == []
+
+
+def test_login_without_remember_me_is_a_browser_session(page, user):
+    sign_in(page, user.email)
+    cookie = session_cookie(page.context)
+    assert cookie["expires"] == -1, "no expiry: the cookie ends with the browser"
+
+
+def test_login_with_remember_me_lasts_thirty_days(page, user):
+    shot_page = page
+    page.goto("/accounts/login/")
+    shot(shot_page, "accounts-login")
+    sign_in(page, user.email, remember=True)
+    cookie = session_cookie(page.context)
+    days = (cookie["expires"] - timezone.now().timestamp()) / 86400
+    assert 29.9 < days <= 30
+
+
+def test_revoking_a_session_from_another_browser_signs_it_out(page, browser, live_server, user):
+    other = browser.new_context(base_url=live_server.url, user_agent="OtherDevice/9")
+    try:
+        other_page = other.new_page()
+        sign_in(other_page, user.email)
+        sign_in(page, user.email)
+        page.get_by_text(user.get_short_name()).click()
+        page.get_by_role("link", name="Sessions").click()
+        row = page.locator("tr", has_text="OtherDevice/9")
+        assert row.is_visible()
+        shot(page, "accounts-sessions")
+        row.get_by_role("button", name="Sign out").click()
+        assert "The session was signed out" in page.get_by_role("status").inner_text()
+        other_page.goto("/accounts/sessions/")
+        assert other_page.url.startswith(f"{live_server.url}/accounts/login/")
+    finally:
+        other.close()
+
+
+def test_password_change_ends_the_other_browser(page, browser, live_server, user):
+    other = browser.new_context(base_url=live_server.url)
+    try:
+        other_page = other.new_page()
+        sign_in(other_page, user.email)
+        sign_in(page, user.email)
+        page.goto("/accounts/password/")
+        page.get_by_label("Old password").fill(PASSWORD)
+        page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+        page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+        shot(page, "accounts-password-change")
+        page.get_by_role("button", name="Change password").click()
+        assert "Password changed. 1 other session(s)" in page.get_by_role("status").inner_text()
+        other_page.goto("/accounts/sessions/")
+        assert other_page.url.startswith(f"{live_server.url}/accounts/login/")
+    finally:
+        other.close()
+
+
+def test_password_reset_by_mail(page, live_server, user):
+    mail.outbox.clear()
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_role("button", name="Send the link").click()
+    assert page.get_by_test_id("reset-sent").is_visible()
+    page.goto(last_link(user.email).replace("http://testserver", live_server.url))
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    shot(page, "accounts-password-reset")
+    page.get_by_role("button", name="Save password").click()
+    assert "Your password was reset" in page.get_by_role("status").inner_text()
+    sign_in(page, user.email, NEW_PASSWORD)
+    page.goto("/accounts/activity/")
+    assert page.get_by_test_id("activity-table").is_visible()
+    shot(page, "accounts-activity")
+
+
+def test_five_failures_lock_the_account_with_a_clear_429_page(page, user):
+    for i in range(4):
+        sign_in(page, user.email, f"wrong password {i}")
+        assert "correct email address and password" in page.get_by_role("alert").inner_text()
+    response_status = []
+    page.on("response", lambda r: r.url.endswith("/accounts/login/") and response_status.append(r.status))
+    sign_in(page, user.email, "wrong password 5")
+    sign_in(page, user.email)
+    assert response_status[-1] == 429
+    assert "Too many failed sign-in attempts" in page.get_by_test_id("locked").inner_text()
+    shot(page, "accounts-lockout")

@@ -6,13 +6,14 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 class KeyholdArgon2PasswordHasher(Argon2PasswordHasher):
     """Argon2id at 32 MiB, 3 passes, 1 lane: above OWASP's floor (19 MiB, 2 passes, 1 lane).
 
-    Measured with `python -m bench.login` on the shared 2-core development machine (medians of 7
+    Measured with an earlier version of bench/login.py on the shared 2-core development machine (medians of 7
     A/B rounds against Django's default, which measured 129-291 ms in the same rounds):
       OWASP floor 19 MiB t=2 p=1 ........ 23 ms/hash, 43/s, x8.1 Django's rate
       chosen      32 MiB t=3 p=1 ........ 79 ms/hash, 13/s, x1.8 (50 ms on a quiet machine)
       46 MiB t=1 p=1 .................... 83 ms/hash, 12/s, x3.1
       64 MiB t=2 p=1 .................... 118 ms/hash, 8/s, x1.1
     A correct login through the whole stack took 85 ms (median); a throttled one 2.3 ms.
+    `make bench BENCH="argon2_chosen login_throttle"` re-measures the chosen row and the login cost.
     Why 32 MiB x 3: more work per guess than the OWASP floor for an attacker, while eight
     concurrent logins (2 workers x 4 threads) need 256 MiB instead of Django's 800 MiB, and a
     login stays well under 100 ms. Lanes do not help on a 2-core server busy with other requests.

@@ -2,7 +2,7 @@
 
 import importlib
 
-MODULES = ("bench.heartbeat",)
+MODULES = ("bench.heartbeat", "bench.login", "bench.vault_crypto")
 
 
 def benchmarks() -> dict:

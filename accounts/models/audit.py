@@ -41,6 +41,14 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     target = models.CharField(max_length=300, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The hash chain (accounts/services/auditchain.py): position, MAC key id and HMAC over the
+    # previous record's MAC and this record's content. Null `seq` only on rows written around the
+    # chain, which audit_verify reports as a break.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    # The actor's id when recorded: the FK above is nulled when a user is deleted, this is not.
+    actor_ref = models.BigIntegerField(null=True, blank=True, editable=False)
+    key_id = models.CharField(max_length=16, blank=True, editable=False)
+    mac = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -48,3 +56,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome} {self.actor_email}"
+
+
+class AuditChainHead(models.Model):
+    """The single row naming the chain's last record: appends lock it, and its seal makes cutting off the tail
+    detectable (an attacker cannot re-seal an earlier head without the MAC key)."""
+
+    seq = models.BigIntegerField(default=0)
+    mac = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=16, blank=True)
+    seal = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="audit_chain_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"audit chain head at {self.seq}"

@@ -1,7 +1,10 @@
 """Writes to the audit trail. The vault records its reveals through the same function."""
 
+import json
+
 from accounts.clientinfo import client_ip, user_agent
 from accounts.models import AuditEvent
+from accounts.services.auditchain import chain_append
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome
@@ -19,15 +22,19 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event. `email` names the account for failures where no user was resolved.
 
-    Never pass a secret in `detail`: the trail is shown to users and staff.
+    Never pass a secret in `detail`: the trail is shown to users and staff. The event is chained
+    (see auditchain); if it cannot be written, this raises and the caller must not go ahead.
     """
-    return AuditEvent.objects.create(
+    ip = client_ip(request) if request is not None else None
+    event = AuditEvent(
         action=action,
         outcome=outcome,
         actor=actor,
         actor_email=(actor.email if actor is not None else email)[:254],
-        ip=client_ip(request) if request is not None else None,
+        # The MAC is computed before the insert, so hold exactly what the database will give back.
+        ip=AuditEvent._meta.get_field("ip").get_prep_value(ip) or None,
         user_agent=user_agent(request) if request is not None else "",
         target=target[:300],
-        detail=detail or {},
+        detail=json.loads(json.dumps(detail or {})),
     )
+    return chain_append(event)

@@ -1,0 +1,194 @@
+"""The audit hash chain: each record's HMAC covers the previous record's MAC and its own content.
+
+    mac_n  = HMAC-SHA256(key, b"keyhold audit record v1\\0" | mac_(n-1) (32 bytes; zeros for n=1) | canonical_n)
+    seal   = HMAC-SHA256(key, b"keyhold audit head v1\\0" | n (u64 BE) | mac_n)      (on the head row)
+
+`canonical_n` is the record's content as JSON (sorted keys, ASCII, no spaces), including its
+position `seq` and `key_id`. Keys come from a provider the vault registers at startup (accounts
+does not import vault): `provider(None)` gives the active (id, key), `provider(id)` an older one.
+Appends lock the single head row (PostgreSQL `SELECT ... FOR UPDATE`; SQLite's IMMEDIATE
+transactions already serialize writers), so concurrent writers cannot fork the chain.
+"""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models.audit import AuditChainHead, AuditEvent
+
+KeyProvider = Callable[[str | None], tuple[str, bytes]]
+
+GENESIS_MAC = bytes(32)
+RECORD_LABEL = b"keyhold audit record v1\x00"
+HEAD_LABEL = b"keyhold audit head v1\x00"
+HEAD_PK = 1
+
+_provider: KeyProvider | None = None
+
+
+class AuditChainError(Exception):
+    """The chain cannot be appended to (no key source, missing head). Audit writes fail closed on it."""
+
+
+def register_key_provider(provider: KeyProvider | None) -> KeyProvider | None:
+    """Install the MAC key source; returns the previous one (so tests can restore it)."""
+    global _provider
+    previous, _provider = _provider, provider
+    return previous
+
+
+def mac_key(key_id: str | None) -> tuple[str, bytes]:
+    """(id, key) from the registered provider: the active key for None. Raises AuditChainError or LookupError."""
+    if _provider is None:
+        raise AuditChainError("No audit chain key source is registered; is the vault app installed?")
+    return _provider(key_id)
+
+
+def canonical(event: AuditEvent) -> bytes:
+    """The MACed content of a record: every field except the database id, the actor FK and the MAC itself."""
+    content = {
+        "seq": event.seq,
+        "key_id": event.key_id,
+        "created": event.created.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor_ref,
+        "actor_email": event.actor_email,
+        "action": event.action,
+        "outcome": event.outcome,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "target": event.target,
+        "detail": event.detail,
+    }
+    return json.dumps(content, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def record_mac(key: bytes, previous_mac: bytes, event: AuditEvent) -> bytes:
+    return hmac.new(key, RECORD_LABEL + previous_mac + canonical(event), hashlib.sha256).digest()
+
+
+def head_seal(key: bytes, seq: int, mac: bytes) -> bytes:
+    return hmac.new(key, HEAD_LABEL + seq.to_bytes(8, "big") + mac, hashlib.sha256).digest()
+
+
+def _locked_head() -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=HEAD_PK).first()
+    if head is not None:
+        return head
+    # A missing head with chained records means someone deleted it; starting over would fork the chain.
+    if AuditEvent.objects.filter(seq__isnull=False).exists():
+        raise AuditChainError("The audit chain head row is missing; run audit_verify.")
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(pk=HEAD_PK)
+    except IntegrityError:
+        pass  # a concurrent first writer created it; lock theirs
+    return AuditChainHead.objects.select_for_update().get(pk=HEAD_PK)
+
+
+def chain_append(event: AuditEvent) -> AuditEvent:
+    """Give an unsaved event its place, time and MAC, and insert it. Raises on any failure (fail closed).
+
+    Call it last in a transaction: the head row stays locked until the outer transaction ends.
+    """
+    with transaction.atomic():
+        head = _locked_head()
+        key_id, key = mac_key(None)
+        # Stamped under the lock, so time order matches chain order.
+        event.created = timezone.now()
+        event.seq = head.seq + 1
+        event.key_id = key_id
+        event.actor_ref = event.actor_id
+        mac = record_mac(key, bytes.fromhex(head.mac) if head.mac else GENESIS_MAC, event)
+        event.mac = mac.hex()
+        event.save(force_insert=True)
+        head.seq, head.mac, head.key_id = event.seq, event.mac, key_id
+        head.seal = head_seal(key, head.seq, mac).hex()
+        head.save(update_fields=["seq", "mac", "key_id", "seal"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    records: int
+    problem: str = ""
+    event_id: int | None = None
+
+    @property
+    def intact(self) -> bool:
+        return not self.problem
+
+
+class _Keys(dict):
+    """MAC keys by id, fetched from the provider once each."""
+
+    def __missing__(self, key_id: str) -> bytes:
+        self[key_id] = mac_key(key_id)[1]
+        return self[key_id]
+
+
+def chain_verify() -> ChainReport:
+    """Walk the chain in order and return the first broken link, if any."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        # One snapshot for head and records, so appends during the walk do not look like breaks
+        # (only possible as the first statement of a transaction; SQLite transactions are snapshots).
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _verify()
+
+
+def _verify() -> ChainReport:
+    keys = _Keys()
+    stray = AuditEvent.objects.filter(seq__isnull=True).order_by("id").values_list("id", flat=True).first()
+    if stray is not None:
+        return ChainReport(0, "the record has no chain position: it was written around audit_record", stray)
+    head = AuditChainHead.objects.filter(pk=HEAD_PK).first()
+    User = get_user_model()
+    users_exist: dict[int, bool] = {}
+    previous, count, last_mac = GENESIS_MAC, 0, GENESIS_MAC
+    for event in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
+        expected = count + 1
+        if event.seq != expected:
+            return ChainReport(count, f"seq {event.seq} follows seq {count}: records were deleted", event.pk)
+        try:
+            key = keys[event.key_id]
+        except LookupError:
+            return ChainReport(count, f"its MAC key {event.key_id!r} is not in the keyring", event.pk)
+        mac = record_mac(key, previous, event)
+        if not hmac.compare_digest(mac.hex(), event.mac):
+            return ChainReport(count, f"MAC mismatch at seq {event.seq}: edited, reordered or forged", event.pk)
+        if event.actor_id != event.actor_ref:
+            # The FK is legitimately nulled when a user is deleted; otherwise it must match what was MACed.
+            if event.actor_id is not None or event.actor_ref is None:
+                return ChainReport(count, f"actor changed at seq {event.seq}", event.pk)
+            if event.actor_ref not in users_exist:
+                users_exist[event.actor_ref] = User.objects.filter(pk=event.actor_ref).exists()
+            if users_exist[event.actor_ref]:
+                return ChainReport(count, f"actor cleared at seq {event.seq} although the user exists", event.pk)
+        previous = last_mac = mac
+        count += 1
+    return _verify_head(head, count, last_mac, keys)
+
+
+def _verify_head(head: AuditChainHead | None, count: int, last_mac: bytes, keys: _Keys) -> ChainReport:
+    if head is None:
+        return ChainReport(count, "the chain head row is missing" if count else "")
+    if head.seq != count or (count and head.mac != last_mac.hex()):
+        return ChainReport(count, f"the chain head names seq {head.seq} but the chain ends at seq {count}")
+    if count == 0:
+        return ChainReport(0)
+    try:
+        key = keys[head.key_id]
+    except LookupError:
+        return ChainReport(count, f"the head's MAC key {head.key_id!r} is not in the keyring")
+    if not hmac.compare_digest(head_seal(key, head.seq, last_mac).hex(), head.seal):
+        return ChainReport(count, "the chain head's seal does not match: records at the end were cut off")
+    return ChainReport(count)

@@ -22,6 +22,9 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "keyhold-web"
+# gunicorn's runtime control socket is not used here. Left on, it lives at a fixed path under
+# $HOME, which two servers on one host would share and a read-only container cannot write.
+control_socket_disable = True
 
 
 def post_fork(server, worker):

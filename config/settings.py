@@ -220,6 +220,17 @@ SESSION_COOKIE_AGE = SESSION_REMEMBER_SECONDS
 PASSWORD_RESET_TIMEOUT = env.read_int("PASSWORD_RESET_TIMEOUT", 3600)
 EMAIL_VERIFICATION_SECONDS = env.read_int("EMAIL_VERIFICATION_SECONDS", 3 * 24 * 3600)
 
+# --- Vault -----------------------------------------------------------------------------------
+
+# Versions kept per secret unless the secret sets its own max_versions (older ones are destroyed).
+VAULT_DEFAULT_MAX_VERSIONS = env.read_int("VAULT_DEFAULT_MAX_VERSIONS", 10)
+# Distinct secrets one user may reveal per hour; past it reveals are refused (and audited).
+VAULT_REVEAL_BUDGET = env.read_int("VAULT_REVEAL_BUDGET", 60)
+# A reveal needs a password or two-factor check this recent (seconds); older sessions re-confirm.
+VAULT_REVEAL_REAUTH_SECONDS = env.read_int("VAULT_REVEAL_REAUTH_SECONDS", 15 * 60)
+# Largest secret version (field names, values and notes, UTF-8 bytes).
+VAULT_MAX_SECRET_BYTES = env.read_int("VAULT_MAX_SECRET_BYTES", 64 * 1024)
+
 # --- Mail ------------------------------------------------------------------------------------
 
 # Django 6.1 configures mail through MAILERS; the environment keeps the familiar EMAIL_* names.

@@ -33,9 +33,8 @@ shift
 all="DATABASE_URL REDIS_URL CELERY_BROKER_URL MONGODB_URL"
 case "$role" in
     web)
-        # gunicorn's control socket defaults to $HOME, which is read-only here: use /tmp instead.
         needs=$all
-        set -- gunicorn -c config/gunicorn.conf.py --control-socket /tmp/gunicorn.ctl config.wsgi "$@" ;;
+        set -- gunicorn -c config/gunicorn.conf.py config.wsgi "$@" ;;
     worker)
         needs=$all
         set -- celery -A config worker -Q telemetry,maintenance --loglevel INFO "$@" ;;

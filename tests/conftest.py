@@ -1,6 +1,7 @@
 """Shared fixtures: real servers come from the environment (`make test` starts them), a real Celery
 worker runs in a thread, and MongoDB data lives in a per-session database that is dropped at the end."""
 
+import contextlib
 import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
@@ -50,16 +51,22 @@ def mongo_db(mongo_test_database):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_thread():
+def celery_worker_thread(django_db_blocker):
     """A real Celery worker consuming both queues from the real broker, in a thread of this process."""
-    with start_worker(
-        celery_app,
-        pool="solo",
-        queues=["telemetry", "maintenance"],
-        perform_ping_check=False,
-        shutdown_timeout=30,
-        loglevel="WARNING",
-    ) as worker:
+    with contextlib.ExitStack() as stack:
+        # Celery's Django fix-up runs the system checks while the worker starts, and on SQLite
+        # those open a connection: allow that for the start only, not for the whole session.
+        with django_db_blocker.unblock():
+            worker = stack.enter_context(
+                start_worker(
+                    celery_app,
+                    pool="solo",
+                    queues=["telemetry", "maintenance"],
+                    perform_ping_check=False,
+                    shutdown_timeout=30,
+                    loglevel="WARNING",
+                )
+            )
         wait_until(lambda: celery_app.control.ping(destination=[worker.hostname], timeout=0.5), timeout=20)
         yield worker
 

@@ -23,6 +23,17 @@ class AuditEvent(models.Model):
         SESSION_REVOKED = "session_revoked", "Session revoked"
         TOKEN_CREATED = "token_created", "API token created"
         TOKEN_REVOKED = "token_revoked", "API token revoked"
+        SECRET_CREATE = "secret_create", "Secret created"
+        SECRET_UPDATE = "secret_update", "Secret updated"
+        SECRET_REVEAL = "secret_reveal", "Secret revealed"
+        SECRET_RESTORE = "secret_restore", "Secret version restored"
+        SECRET_MOVE = "secret_move", "Secret moved"
+        SECRET_DELETE = "secret_delete", "Secret versions deleted"
+        SECRET_UNDELETE = "secret_undelete", "Secret versions undeleted"
+        SECRET_DESTROY = "secret_destroy", "Secret versions destroyed"
+        SECRET_DELETE_ALL = "secret_delete_all", "Secret and history deleted"
+        SECRET_METADATA = "secret_metadata", "Secret metadata changed"
+        VAULT_REWRAP = "vault_rewrap", "Data keys re-wrapped"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

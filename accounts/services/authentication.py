@@ -13,6 +13,9 @@ PENDING_KEY = "accounts.pending_login"
 PENDING_SECONDS = 300
 # When the session was last seen (epoch seconds); the idle timeout and last-seen both read it.
 SEEN_KEY = "accounts.seen"
+# When the password (and second factor) were last checked in this session; the vault asks for the
+# password again when this is too old to reveal a secret.
+AUTHENTICATED_KEY = "accounts.authenticated_at"
 
 
 def pending_login_start(request, user, *, remember_me: bool) -> None:
@@ -41,7 +44,7 @@ def login_complete(request, user, *, remember_me: bool) -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     # 0 makes a browser-session cookie; the idle limit is enforced by SessionActivityMiddleware.
     request.session.set_expiry(settings.SESSION_REMEMBER_SECONDS if remember_me else 0)
-    request.session[SEEN_KEY] = int(time.time())
+    request.session[SEEN_KEY] = request.session[AUTHENTICATED_KEY] = int(time.time())
     # login() cycled the key, so the row is keyed by the session the browser now holds.
     request.session.save()
     session_record(request=request, user=user, remember_me=remember_me)

@@ -1,0 +1,81 @@
+"""Vault errors: each carries a message that can be shown to the user as is (no values, no key material)."""
+
+
+class VaultError(Exception):
+    """Base of every refusal by a vault service. `str(error)` is safe to show; `status` suggests an HTTP code."""
+
+    status = 400
+
+
+class InvalidPath(VaultError):
+    """The path is empty, too long, or looks like traversal (`..`, `//`, a leading `/`, control characters)."""
+
+
+class InvalidFields(VaultError):
+    """A field name is empty, too long, repeated or not text, or a value is not valid text."""
+
+
+class SecretTooLarge(VaultError):
+    """The version is over VAULT_MAX_SECRET_BYTES."""
+
+    status = 413
+
+
+class InvalidMetadata(VaultError):
+    """Tags, custom metadata or max_versions are outside their limits."""
+
+
+class SecretNotFound(VaultError):
+    """No secret at that path for this user (also what another user's secret looks like)."""
+
+    status = 404
+
+
+class SecretExists(VaultError):
+    """A create or move targets a path that is already taken."""
+
+    status = 409
+
+
+class VersionNotFound(VaultError):
+    """No such version (never written, or pruned by max_versions)."""
+
+    status = 404
+
+
+class VersionUnavailable(VaultError):
+    """The version is soft-deleted or destroyed, so its data cannot be read."""
+
+    status = 404
+
+
+class CheckAndSetMismatch(VaultError):
+    """`cas` does not match the current version: the write was based on a stale copy."""
+
+    status = 409
+
+
+class CheckAndSetRequired(VaultError):
+    """The secret has cas_required and the write gave no `cas`."""
+
+
+class ReauthenticationRequired(VaultError):
+    """The last password or two-factor check is too old for a reveal; the UI asks for the password."""
+
+    status = 401
+
+
+class RevealBudgetExceeded(VaultError):
+    """The user revealed too many distinct secrets this hour. `retry_after` is in seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RevealUnavailable(VaultError):
+    """The reveal budget cannot be checked (cache down): reveals fail closed."""
+
+    status = 503

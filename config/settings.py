@@ -120,6 +120,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         "transaction_mode": "IMMEDIATE",
     }
+    # Tests use a file too: Django's default in-memory test database uses shared-cache table locks
+    # that ignore busy_timeout, so concurrent writers would fail there but not in production.
+    _database["TEST"] = {"NAME": str(Path(_database["NAME"]).with_suffix(".test.sqlite3"))}
 else:
     _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.read_int("DATABASE_CONNECT_TIMEOUT", 5))
     # Persistent connections with a health check, so a restarted PostgreSQL is reconnected to

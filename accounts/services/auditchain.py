@@ -81,14 +81,16 @@ def _locked_head() -> AuditChainHead:
     head = AuditChainHead.objects.select_for_update().filter(pk=HEAD_PK).first()
     if head is not None:
         return head
-    # A missing head with chained records means someone deleted it; starting over would fork the chain.
-    if AuditEvent.objects.filter(seq__isnull=False).exists():
-        raise AuditChainError("The audit chain head row is missing; run audit_verify.")
+    # No head yet: create it. If a concurrent first writer wins, its row is locked and used instead;
+    # checking for chained records only after our own insert succeeded keeps that race harmless.
     try:
         with transaction.atomic():
             AuditChainHead.objects.create(pk=HEAD_PK)
     except IntegrityError:
-        pass  # a concurrent first writer created it; lock theirs
+        return AuditChainHead.objects.select_for_update().get(pk=HEAD_PK)
+    # A missing head with chained records means someone deleted it; starting over would fork the chain.
+    if AuditEvent.objects.filter(seq__isnull=False).exists():
+        raise AuditChainError("The audit chain head row is missing; run audit_verify.")
     return AuditChainHead.objects.select_for_update().get(pk=HEAD_PK)
 
 

@@ -18,13 +18,6 @@ FORMS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def clean_throttles():
-    clear_throttles()
-    yield
-    clear_throttles()
-
-
 @pytest.fixture
 def lenient():
     return Client(raise_request_exception=False)

@@ -7,17 +7,10 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from tests.accounts.account_support import NEW_PASSWORD, PASSWORD, clear_throttles, last_link
+from tests.accounts.account_support import NEW_PASSWORD, PASSWORD, last_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-
-
-@pytest.fixture(autouse=True)
-def clean_throttles():
-    clear_throttles()
-    yield
-    clear_throttles()
 
 
 @pytest.fixture

@@ -18,13 +18,6 @@ CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 BAD = "Please enter a correct email address and password."
 
 
-@pytest.fixture(autouse=True)
-def clean_throttles():
-    clear_throttles()
-    yield
-    clear_throttles()
-
-
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(

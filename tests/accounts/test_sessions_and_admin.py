@@ -5,16 +5,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent, TOTPDevice, UserSession
-from tests.accounts.account_support import PASSWORD, clear_throttles
+from tests.accounts.account_support import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clean_throttles():
-    clear_throttles()
-    yield
-    clear_throttles()
 
 
 @pytest.fixture

@@ -7,17 +7,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEvent, UserSession
-from tests.accounts.account_support import NEW_PASSWORD, PASSWORD, clear_throttles, last_link
+from tests.accounts.account_support import NEW_PASSWORD, PASSWORD, last_link
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-
-
-@pytest.fixture(autouse=True)
-def clean_throttles():
-    clear_throttles()
-    yield
-    clear_throttles()
 
 
 @pytest.fixture

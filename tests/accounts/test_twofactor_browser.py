@@ -9,7 +9,6 @@ from django.utils import timezone
 from tests.accounts.twofactor_support import (
     PASSWORD,
     away_from_step_boundary,
-    clear_twofactor_throttle,
     code_at,
     enrol,
     pending_login_session,
@@ -18,13 +17,6 @@ from tests.accounts.twofactor_support import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-
-
-@pytest.fixture(autouse=True)
-def clean_throttle():
-    clear_twofactor_throttle()
-    yield
-    clear_twofactor_throttle()
 
 
 @pytest.fixture

@@ -11,19 +11,11 @@ from accounts.services import twofactor
 from tests.accounts.twofactor_support import (
     PASSWORD,
     away_from_step_boundary,
-    clear_twofactor_throttle,
     code_at,
     enrol,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clean_throttle():
-    clear_twofactor_throttle()
-    yield
-    clear_twofactor_throttle()
 
 
 @pytest.fixture

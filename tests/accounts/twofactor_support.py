@@ -3,7 +3,6 @@
 import time
 
 import pyotp
-from django_redis import get_redis_connection
 
 from accounts.services import twofactor
 
@@ -32,12 +31,6 @@ def enrol(user) -> tuple[str, list[str]]:
     device = twofactor.totp_device_start(user=user)
     codes = twofactor.totp_device_confirm(user=user, code=code_at(device.secret, -1))
     return device.secret, codes
-
-
-def clear_twofactor_throttle() -> None:
-    redis = get_redis_connection("default")
-    for key in redis.scan_iter(f"keyhold:throttle:{twofactor.TWOFACTOR_LIMIT.name}:*"):
-        redis.delete(key)
 
 
 def pending_login_session(user, *, remember_me: bool = False) -> str:

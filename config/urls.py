@@ -13,5 +13,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),
     path("telemetry/", include("telemetry.urls")),
+    path("secrets/", include("vault.urls")),
     path("admin/", admin.site.urls),
 ]

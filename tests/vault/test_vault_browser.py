@@ -1,0 +1,74 @@
+"""The vault in a real browser: create, a detail page without values, reveal, and a stale edit refused."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from vault.services import secret_update
+from vault.services.budget import reveal_budget_reset
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery staple"
+CANARY = "canary-browser-7Hk2pQ"
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+
+
+@pytest.fixture
+def person(django_user_model):
+    user = django_user_model.objects.create_user(
+        email="vault@example.test", password=PASSWORD, display_name="Val", email_verified_at=timezone.now()
+    )
+    reveal_budget_reset(user=user)
+    yield user
+    reveal_budget_reset(user=user)
+
+
+def test_create_reveal_and_stale_edit(page, live_server, person):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+
+    page.get_by_role("link", name="Secrets").click()
+    assert page.get_by_test_id("secret-empty").is_visible()
+    page.get_by_test_id("secret-empty").get_by_role("link", name="New secret").click()
+    page.get_by_label("Path").fill("prod/db/main")
+    page.get_by_label("Field name 1").fill("user")
+    page.get_by_label("Field value 1").fill("app")
+    page.get_by_label("Field name 2").fill("password")
+    page.get_by_label("Field value 2").fill(CANARY)
+    page.get_by_role("button", name="Add field").click()
+    assert page.locator('input[name="field_name"]').count() == 4
+    page.get_by_label("Tags").fill("db, prod")
+    page.screenshot(path=str(SCREENSHOTS / "vault-create.png"), full_page=True)
+    page.get_by_role("button", name="Save secret").click()
+
+    assert "password" in page.get_by_test_id("field-names").inner_text()
+    assert CANARY not in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "vault-detail.png"), full_page=True)
+
+    page.get_by_role("button", name="Reveal values").click()
+    page.get_by_role("button", name="Copy password").wait_for()
+    assert page.get_by_label("Value of password").input_value() == CANARY
+    page.screenshot(path=str(SCREENSHOTS / "vault-reveal.png"), full_page=True)
+
+    page.get_by_role("link", name="Hide values").click()
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_role("button", name="Reveal values to edit").click()
+    names = [row.input_value() for row in page.locator('input[name="field_name"]').all()]
+    value = page.locator('textarea[name="field_value"]').nth(names.index("password"))
+    assert value.input_value() == CANARY
+    # Someone else saves while this page is open.
+    secret_update(owner=person, path="prod/db/main", fields={"password": "theirs"}, cas=1)
+    value.fill("mine")
+    page.get_by_role("button", name="Save new version").click()
+    assert "changed since you loaded it" in page.get_by_role("alert").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "vault-stale-edit.png"), full_page=True)
+    assert person.secrets.get(path="prod/db/main").current_version == 2
+    # The refused save answers 409, which Chromium logs; nothing else may show up.
+    assert [e for e in page.console_errors if "409 (Conflict)" not in e] == []

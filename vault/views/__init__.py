@@ -1,0 +1,1 @@
+"""Vault web pages: thin views over vault.services and vault.selectors."""

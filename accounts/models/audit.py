@@ -34,6 +34,9 @@ class AuditEvent(models.Model):
         SECRET_DELETE_ALL = "secret_delete_all", "Secret and history deleted"
         SECRET_METADATA = "secret_metadata", "Secret metadata changed"
         VAULT_REWRAP = "vault_rewrap", "Data keys re-wrapped"
+        KEY_ADD = "key_add", "Vault key added"
+        KEY_ROTATE = "key_rotate", "Vault key rotation started"
+        KEY_RETIRE = "key_retire", "Vault key retired"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -28,6 +28,33 @@ def _batch(*, to_kek: str, after_id: int, batch_size: int) -> list[SecretVersion
     return list(rows[:batch_size])
 
 
+def secret_versions_rewrap_batch(*, to_kek: str, after_id: int = 0, batch_size: int = 500) -> tuple[int, int | None]:
+    """Re-wrap one batch of data keys (ids above `after_id`) under `to_kek`, in one transaction.
+
+    Returns (how many were re-wrapped, the cursor to pass as `after_id` next) or (0, None) when nothing is
+    left. Safe to repeat: a batch that did not commit is simply selected again. Raises UnknownKeyError if
+    `to_kek` is not in the keyring.
+    """
+    ring = keyring()
+    ring.cipher(to_kek)  # UnknownKeyError before any work
+    with transaction.atomic():
+        rows = _batch(to_kek=to_kek, after_id=after_id, batch_size=batch_size)
+        if not rows:
+            return 0, None
+        changed = []
+        for row in rows:
+            aad = row_aad(row.secret.owner_id, row.secret.id, row.version)
+            try:
+                row.wrapped_key = rewrap(bytes(row.wrapped_key), aad=aad, to_kek=to_kek, ring=ring)
+            except DecryptError:
+                logger.error("rewrap skipped secret version %s: its data key does not open", row.pk)
+                continue
+            row.kek_id = to_kek
+            changed.append(row)
+        SecretVersion.objects.bulk_update(changed, ["wrapped_key", "kek_id"])
+    return len(changed), rows[-1].pk
+
+
 def secret_versions_rewrap(*, batch_size: int = 500, to_kek: str | None = None) -> int:
     """Re-wrap every data key not yet under `to_kek` (default: the active KEK); returns how many were re-wrapped.
 
@@ -36,25 +63,10 @@ def secret_versions_rewrap(*, batch_size: int = 500, to_kek: str | None = None) 
     logged by id and skipped, so one bad row cannot stall a rotation; census still counts it.
     Raises UnknownKeyError if `to_kek` is not in the keyring.
     """
-    ring = keyring()
-    target = ring.active_id if to_kek is None else to_kek
-    ring.cipher(target)  # UnknownKeyError before any work
+    target = keyring().active_id if to_kek is None else to_kek
     done, after_id = 0, 0
     while True:
-        with transaction.atomic():
-            rows = _batch(to_kek=target, after_id=after_id, batch_size=batch_size)
-            if not rows:
-                return done
-            changed = []
-            for row in rows:
-                aad = row_aad(row.secret.owner_id, row.secret.id, row.version)
-                try:
-                    row.wrapped_key = rewrap(bytes(row.wrapped_key), aad=aad, to_kek=target, ring=ring)
-                except DecryptError:
-                    logger.error("rewrap skipped secret version %s: its data key does not open", row.pk)
-                    continue
-                row.kek_id = target
-                changed.append(row)
-            SecretVersion.objects.bulk_update(changed, ["wrapped_key", "kek_id"])
-            after_id = rows[-1].pk
-        done += len(changed)
+        count, cursor = secret_versions_rewrap_batch(to_kek=target, after_id=after_id, batch_size=batch_size)
+        if cursor is None:
+            return done
+        done, after_id = done + count, cursor

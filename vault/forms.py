@@ -113,3 +113,34 @@ class PasswordConfirmForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That password is not right.")
         return password
+
+
+class SecretMoveForm(forms.Form):
+    """The new path of a secret; the service validates it (traversal, length, taken)."""
+
+    new_path = forms.CharField(
+        max_length=PATH_MAX_LENGTH,
+        strip=False,
+        label="New path",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class ConfirmForm(forms.Form):
+    """A destructive action's explicit confirmation."""
+
+    confirm = forms.BooleanField(required=False)
+
+
+class VersionDiffForm(forms.Form):
+    """Two version numbers to compare."""
+
+    a = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="From version")
+    b = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="To version")
+
+
+class TrashActionForm(VersionForm):
+    """Undelete or destroy one soft-deleted version from the trash."""
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ("undelete", "destroy")])
+    confirm = forms.BooleanField(required=False)

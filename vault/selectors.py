@@ -93,3 +93,17 @@ def kek_census() -> dict[str, int]:
     """How many stored data keys each KEK wraps (destroyed versions hold none)."""
     rows = SecretVersion.objects.filter(destroyed=False).values("kek_id").annotate(count=Count("id")).order_by("kek_id")
     return {row["kek_id"]: row["count"] for row in rows}
+
+
+TRASH_LIMIT = 200
+
+
+def secret_trash_for_user(*, user, limit: int = TRASH_LIMIT) -> list[SecretVersion]:
+    """The user's soft-deleted (not destroyed) versions, most recently deleted first, without their blobs."""
+    versions = (
+        SecretVersion.objects.filter(secret__owner=user, deleted_at__isnull=False, destroyed=False)
+        .select_related("secret")
+        .defer("wrapped_key", "ciphertext", "secret__search_text", "secret__custom_metadata")
+        .order_by("-deleted_at", "secret__path", "-version")
+    )
+    return list(versions[: max(1, min(int(limit), MAX_PAGE_SIZE))])

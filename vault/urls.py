@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from vault.views import reveal, secrets, versions
+from vault.views import diff, manage, reveal, secrets, trash, versions
 
 app_name = "vault"
 
@@ -13,4 +13,9 @@ urlpatterns = [
     path("edit/<path:secret_path>", secrets.secret_edit, name="secret-edit"),
     path("reveal/<path:secret_path>", reveal.secret_reveal_view, name="secret-reveal"),
     path("versions/<path:secret_path>", versions.secret_version_action, name="secret-version-action"),
+    path("move/<path:secret_path>", manage.secret_move_view, name="secret-move"),
+    path("delete/<path:secret_path>", manage.secret_delete_view, name="secret-delete"),
+    path("diff/<path:secret_path>", diff.secret_diff_view, name="secret-diff"),
+    path("trash/", trash.secret_trash, name="secret-trash"),
+    path("trash/<path:secret_path>", trash.secret_trash_action, name="secret-trash-action"),
 ]

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from vault import selectors
 from vault.forms import SecretCreateForm, SecretEditForm
+from vault.models import PATH_MAX_LENGTH
 from vault.services import RevealedSecret, VaultError, secret_create, secret_metadata_update, secret_update
 from vault.services.validation import folder_normalize
 from vault.views.access import vault_error, vault_page
@@ -80,7 +81,7 @@ def secret_detail(request, secret_path: str):
         return vault_error(request, error, secret_path=secret_path)
     versions = selectors.secret_version_list(secret=secret)
     current = next((v for v in versions if v.version == secret.current_version), None)
-    context = {"secret": secret, "versions": versions, "current": current}
+    context = {"secret": secret, "versions": versions, "current": current, "path_max_length": PATH_MAX_LENGTH}
     return render(request, "vault/secret_detail.html", context)
 
 

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,22 @@ def page(browser, live_server):
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
     yield page
     context.close()
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+
+def screenshot(page, name: str) -> None:
+    """Save the whole page as var/screenshots/<name>.png, the artifact people look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, email: str, password: str, *, remember: bool = False) -> None:
+    """Fill and submit the sign-in form the way a person does."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    if remember:
+        page.get_by_label("Remember me for 30 days").check()
+    page.get_by_role("button", name="Sign in").click()

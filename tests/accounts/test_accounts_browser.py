@@ -1,16 +1,14 @@
 """The account pages in headless Chromium: sign-up to verification, remember-me, sessions, reset, lockout."""
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
 from tests.accounts.account_support import NEW_PASSWORD, PASSWORD, last_link
+from tests.browser import screenshot
+from tests.browser import sign_in as browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 @pytest.fixture
@@ -20,18 +18,8 @@ def user(django_user_model):
     )
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 def sign_in(page, email, password=PASSWORD, *, remember=False):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    if remember:
-        page.get_by_label("Remember me for 30 days").check()
-    page.get_by_role("button", name="Sign in").click()
+    browser_sign_in(page, email, password, remember=remember)
 
 
 def session_cookie(context):
@@ -48,14 +36,14 @@ def test_sign_up_verify_and_sign_in(page, live_server):
     page.get_by_label("Password", exact=True).fill(PASSWORD + " on a quiet river")
     assert page.locator(".strength").get_attribute("data-level") in {"3", "4"}
     page.get_by_label("Password again").fill(PASSWORD + " on a quiet river")
-    shot(page, "accounts-signup")
+    screenshot(page, "accounts-signup")
     page.get_by_role("button", name="Create account").click()
     assert page.get_by_test_id("signup-sent").is_visible()
-    shot(page, "accounts-signup-sent")
+    screenshot(page, "accounts-signup-sent")
 
     sign_in(page, "frank@example.test", PASSWORD + " on a quiet river")
     assert page.get_by_test_id("verify-banner").is_visible()
-    shot(page, "accounts-unverified-banner")
+    screenshot(page, "accounts-unverified-banner")
     page.goto(last_link("frank@example.test").replace("http://testserver", live_server.url))
     assert "Your email address is verified" in page.get_by_role("status").inner_text()
     assert page.get_by_test_id("verify-banner").count() == 0
@@ -71,7 +59,7 @@ def test_login_without_remember_me_is_a_browser_session(page, user):
 def test_login_with_remember_me_lasts_thirty_days(page, user):
     shot_page = page
     page.goto("/accounts/login/")
-    shot(shot_page, "accounts-login")
+    screenshot(shot_page, "accounts-login")
     sign_in(page, user.email, remember=True)
     cookie = session_cookie(page.context)
     days = (cookie["expires"] - timezone.now().timestamp()) / 86400
@@ -88,7 +76,7 @@ def test_revoking_a_session_from_another_browser_signs_it_out(page, browser, liv
         page.get_by_role("link", name="Sessions").click()
         row = page.locator("tr", has_text="OtherDevice/9")
         assert row.is_visible()
-        shot(page, "accounts-sessions")
+        screenshot(page, "accounts-sessions")
         row.get_by_role("button", name="Sign out").click()
         assert "The session was signed out" in page.get_by_role("status").inner_text()
         other_page.goto("/accounts/sessions/")
@@ -107,7 +95,7 @@ def test_password_change_ends_the_other_browser(page, browser, live_server, user
         page.get_by_label("Old password").fill(PASSWORD)
         page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
         page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
-        shot(page, "accounts-password-change")
+        screenshot(page, "accounts-password-change")
         page.get_by_role("button", name="Change password").click()
         assert "Password changed. 1 other session(s)" in page.get_by_role("status").inner_text()
         other_page.goto("/accounts/sessions/")
@@ -126,13 +114,13 @@ def test_password_reset_by_mail(page, live_server, user):
     page.goto(last_link(user.email).replace("http://testserver", live_server.url))
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
-    shot(page, "accounts-password-reset")
+    screenshot(page, "accounts-password-reset")
     page.get_by_role("button", name="Save password").click()
     assert "Your password was reset" in page.get_by_role("status").inner_text()
     sign_in(page, user.email, NEW_PASSWORD)
     page.goto("/accounts/activity/")
     assert page.get_by_test_id("activity-table").is_visible()
-    shot(page, "accounts-activity")
+    screenshot(page, "accounts-activity")
 
 
 def test_five_failures_lock_the_account_with_a_clear_429_page(page, user):
@@ -145,4 +133,4 @@ def test_five_failures_lock_the_account_with_a_clear_429_page(page, user):
     sign_in(page, user.email)
     assert response_status[-1] == 429
     assert "Too many failed sign-in attempts" in page.get_by_test_id("locked").inner_text()
-    shot(page, "accounts-lockout")
+    screenshot(page, "accounts-lockout")

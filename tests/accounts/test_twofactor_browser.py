@@ -1,7 +1,5 @@
 """Two-factor in a real browser: enrol from the QR page, sign in with a TOTP code or a recovery code, replay refused."""
 
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 from django.utils import timezone
@@ -13,10 +11,9 @@ from tests.accounts.twofactor_support import (
     enrol,
     pending_login_session,
 )
+from tests.browser import screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 @pytest.fixture
@@ -26,16 +23,8 @@ def person(django_user_model):
     )
 
 
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def sign_in_with_password(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email, PASSWORD)
 
 
 def sign_out(page) -> None:

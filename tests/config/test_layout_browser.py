@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.browser import sign_in
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,13 +15,6 @@ def staff(django_user_model):
     return django_user_model.objects.create_user(
         email="ops@example.test", password=PASSWORD, is_staff=True, display_name="Ops"
     )
-
-
-def sign_in(page, email, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_home_page_uses_our_own_stylesheet_with_no_console_errors(page):

@@ -1,11 +1,9 @@
 """The vault in a real browser: create, a detail page without values, reveal, and a stale edit refused."""
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
+from tests.browser import screenshot, sign_in
 from vault.services import secret_update
 from vault.services.budget import reveal_budget_reset
 
@@ -13,7 +11,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery staple"
 CANARY = "canary-browser-7Hk2pQ"
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 @pytest.fixture
@@ -27,11 +24,7 @@ def person(django_user_model):
 
 
 def test_create_reveal_and_stale_edit(page, live_server, person):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, person.email, PASSWORD)
     page.get_by_role("button", name="Sign out").wait_for()
 
     page.get_by_role("link", name="Secrets").click()
@@ -45,17 +38,17 @@ def test_create_reveal_and_stale_edit(page, live_server, person):
     page.get_by_role("button", name="Add field").click()
     assert page.locator('input[name="field_name"]').count() == 4
     page.get_by_label("Tags").fill("db, prod")
-    page.screenshot(path=str(SCREENSHOTS / "vault-create.png"), full_page=True)
+    screenshot(page, "vault-create")
     page.get_by_role("button", name="Save secret").click()
 
     assert "password" in page.get_by_test_id("field-names").inner_text()
     assert CANARY not in page.content()
-    page.screenshot(path=str(SCREENSHOTS / "vault-detail.png"), full_page=True)
+    screenshot(page, "vault-detail")
 
     page.get_by_role("button", name="Reveal values").click()
     page.get_by_role("button", name="Copy password").wait_for()
     assert page.get_by_label("Value of password").input_value() == CANARY
-    page.screenshot(path=str(SCREENSHOTS / "vault-reveal.png"), full_page=True)
+    screenshot(page, "vault-reveal")
 
     page.get_by_role("link", name="Hide values").click()
     page.get_by_role("link", name="Edit").click()
@@ -68,7 +61,7 @@ def test_create_reveal_and_stale_edit(page, live_server, person):
     value.fill("mine")
     page.get_by_role("button", name="Save new version").click()
     assert "changed since you loaded it" in page.get_by_role("alert").inner_text()
-    page.screenshot(path=str(SCREENSHOTS / "vault-stale-edit.png"), full_page=True)
+    screenshot(page, "vault-stale-edit")
     assert person.secrets.get(path="prod/db/main").current_version == 2
     # The refused save answers 409, which Chromium logs; nothing else may show up.
     assert [e for e in page.console_errors if "409 (Conflict)" not in e] == []

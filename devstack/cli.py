@@ -95,6 +95,7 @@ def run(_args: argparse.Namespace) -> int:
     started = time.monotonic()
     host, port = web_address()
     check_web_port(host, port)
+    ports.reserve(port)
     var_dir = var_dir_from_env()
     site = site_url(host, port)
     say(f"data in {var_dir}")

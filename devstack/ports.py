@@ -2,17 +2,38 @@
 
 import errno
 import socket
+import threading
 
 import psutil
 
 LOOPBACK = "127.0.0.1"
 
+# Ports this process has handed out or promised (the web PORT): the kernel may offer a port
+# again while its first owner has not bound it yet, so embedded servers and gunicorn could
+# otherwise be given the same one.
+_taken: set[int] = set()
+_taken_lock = threading.Lock()  # the servers start in parallel threads
+
+
+def reserve(port: int) -> None:
+    """Keep `port` (the web port, bound later by gunicorn) out of the embedded servers' choices."""
+    with _taken_lock:
+        _taken.add(port)
+
 
 def free_port(host: str = LOOPBACK) -> int:
-    """Return a port nothing listens on right now; the caller retries if another process wins the race."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """Return a port nothing listens on right now and not handed out before by this process.
+
+    Another process can still win the race for it; the caller retries with another port then.
+    """
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+        with _taken_lock:
+            if port not in _taken:
+                _taken.add(port)
+                return port
 
 
 def port_is_free(host: str, port: int) -> bool:

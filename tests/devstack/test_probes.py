@@ -48,3 +48,14 @@ def test_an_unreachable_service_fails_in_one_line_without_its_password(service, 
     assert "***" in message
     assert "SOME_URL" in message
     assert "\n" not in message
+
+
+def test_free_ports_are_never_handed_out_twice_nor_the_reserved_web_port():
+    from devstack import ports
+
+    reserved = ports.free_port()
+    ports.reserve(reserved)
+    handed = [ports.free_port() for _ in range(200)]
+    # The kernel may offer a port again before its first owner binds it; we must not pass it on.
+    assert len(set(handed)) == len(handed)
+    assert reserved not in handed

@@ -57,15 +57,21 @@ class PasswordResetRequestForm(forms.Form):
     email = forms.EmailField(label="Email", max_length=EMAIL_MAX)
 
 
+def limit_password_fields(form, names) -> None:
+    """Cap Django's password fields at PASSWORD_FIELD_MAX, in the browser and on the server."""
+    for name in names:
+        field = form.fields[name]
+        field.max_length = PASSWORD_FIELD_MAX
+        field.validators.append(MaxLengthValidator(PASSWORD_FIELD_MAX))
+        field.widget.attrs["maxlength"] = PASSWORD_FIELD_MAX
+
+
 class SetPasswordLimitedForm(SetPasswordForm):
     """Django's form for a new password, with length limits on both fields."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("new_password1", "new_password2"):
-            self.fields[name].max_length = PASSWORD_FIELD_MAX
-            self.fields[name].validators.append(MaxLengthValidator(PASSWORD_FIELD_MAX))
-            self.fields[name].widget.attrs["maxlength"] = PASSWORD_FIELD_MAX
+        limit_password_fields(self, ("new_password1", "new_password2"))
 
     def save(self, commit=True):
         # The service sets the password; this form only validates.
@@ -77,10 +83,7 @@ class PasswordChangeLimitedForm(PasswordChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("old_password", "new_password1", "new_password2"):
-            self.fields[name].max_length = PASSWORD_FIELD_MAX
-            self.fields[name].validators.append(MaxLengthValidator(PASSWORD_FIELD_MAX))
-            self.fields[name].widget.attrs["maxlength"] = PASSWORD_FIELD_MAX
+        limit_password_fields(self, ("old_password", "new_password1", "new_password2"))
 
     def save(self, commit=True):
         raise NotImplementedError("use accounts.services.passwords instead")

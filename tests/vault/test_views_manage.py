@@ -7,27 +7,11 @@ from django.utils import timezone
 from tests.vault.vault_support import counts, make_user
 from vault.models import Secret, SecretVersion
 from vault.services import secret_create, secret_update, secret_versions_delete
-from vault.services.budget import reveal_budget_reset
 
 pytestmark = pytest.mark.django_db
 
 CANARY = "canary-Mv4nG8r-never-in-html"
 CANARY_NEW = "canary-Mv4nG8r-second-never-in-html"
-
-
-@pytest.fixture
-def person(django_user_model):
-    user = make_user(django_user_model, "manager@example.test")
-    user.email_verified_at = timezone.now()
-    user.save(update_fields=["email_verified_at"])
-    yield user
-    reveal_budget_reset(user=user)
-
-
-@pytest.fixture
-def signed_in(client, person):
-    client.force_login(person)
-    return client
 
 
 @pytest.fixture

@@ -42,32 +42,30 @@ def secret_reveal(
     secret = secret_get(owner=user, path=path)
     stored = version_get(secret=secret, version=version)
     detail = {"secret": secret.pk, "version": stored.version}
-    try:
-        reveal_budget_take(user=user, secret_id=secret.pk)
-    except RevealBudgetExceeded:
+
+    def record(outcome: str, reason: str | None = None) -> None:
+        extra = {"reason": reason} if reason else {}
         audit_record(
             action=Action.SECRET_REVEAL,
-            outcome=Outcome.DENIED,
+            outcome=outcome,
             actor=user,
             request=request,
             target=secret.path,
-            detail={**detail, "reason": "reveal budget"},
+            detail={**detail, **extra},
         )
+
+    try:
+        reveal_budget_take(user=user, secret_id=secret.pk)
+    except RevealBudgetExceeded:
+        record(Outcome.DENIED, "reveal budget")
         raise
     try:
         with transaction.atomic():
             # The record comes first: if it fails, we never decrypt (no plaintext without a record).
-            audit_record(action=Action.SECRET_REVEAL, actor=user, request=request, target=secret.path, detail=detail)
+            record(Outcome.SUCCESS)
             content = version_open(version=stored, owner_id=secret.owner_id)
     except DecryptError:
         # The success record rolled back with the transaction; record what really happened.
-        audit_record(
-            action=Action.SECRET_REVEAL,
-            outcome=Outcome.FAILURE,
-            actor=user,
-            request=request,
-            target=secret.path,
-            detail={**detail, "reason": "decrypt failed"},
-        )
+        record(Outcome.FAILURE, "decrypt failed")
         raise
     return RevealedSecret(path=secret.path, version=stored.version, fields=content.fields, notes=content.notes)

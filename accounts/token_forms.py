@@ -22,12 +22,13 @@ class TokenCreateForm(forms.Form):
         required=False,
         max_length=PATH_PREFIXES_MAX * (PATH_PREFIX_MAX_LENGTH + 1),
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text="One per line, e.g. prod/db. Empty: all your paths.",
+        help_text="One per line, starting with the mount, e.g. secret/prod/db. Empty: all your paths.",
     )
     expiry = forms.ChoiceField(label="Expires", choices=EXPIRY_CHOICES, initial="90")
 
     def clean_path_prefixes(self) -> list[str]:
-        lines = [line.strip().strip("/") for line in self.cleaned_data["path_prefixes"].splitlines()]
+        # "secret/app/*" (Vault policy style) means the same as "secret/app": prefixes cover whole segments anyway.
+        lines = [line.strip().removesuffix("/*").strip("/") for line in self.cleaned_data["path_prefixes"].splitlines()]
         prefixes = list(dict.fromkeys(line for line in lines if line))
         if len(prefixes) > PATH_PREFIXES_MAX:
             raise forms.ValidationError(f"At most {PATH_PREFIXES_MAX} paths.")

@@ -34,9 +34,11 @@ def _table(results, machine) -> str:
     ]
     for r in results:
         bar = f"{'>=' if r.higher_is_better else '<='}{r.bar:g}"
-        spread = f"{r.spread[0]:.2f}-{r.spread[1]:.2f}"
+        # Shares of a whole (vault_crypto_share) are small: keep their significant digits.
+        digits = 4 if r.ratio < 0.1 else 2
+        spread = f"{r.spread[0]:.{digits}f}-{r.spread[1]:.{digits}f}"
         lines.append(
-            f"{r.name:<24} {r.keyhold:>14,.1f} {r.baseline:>14,.1f} {r.ratio:>7.2f} {spread:>13} {bar:>7}  "
+            f"{r.name:<24} {r.keyhold:>14,.1f} {r.baseline:>14,.1f} {r.ratio:>7.{digits}f} {spread:>13} {bar:>7}  "
             f"{'pass' if r.passed else 'FAIL'}  ({r.unit})"
         )
     return "\n".join(lines)

@@ -43,11 +43,13 @@ def compare(
     unit: str = "ops/s",
     rounds: int = 7,
     warmup: int = 1,
+    higher_is_better: bool = True,
 ) -> Result:
     """Measure both sides `rounds` times after `warmup` rounds, alternating which goes first.
 
-    Each callable runs one round and returns a rate (higher is better). Alternating the order
-    cancels drift on a shared, noisy machine better than running one side then the other.
+    Each callable runs one round and returns its figure: usually a rate, or a cost (seconds) with
+    `higher_is_better=False`, where the ratio is then Keyhold's share of the baseline. Alternating the
+    order cancels drift on a shared, noisy machine better than running one side then the other.
     """
     for _ in range(warmup):
         keyhold()
@@ -69,6 +71,6 @@ def compare(
         ratio=statistics.median(ratios),
         spread=(min(ratios), max(ratios)),
         bar=bar,
-        higher_is_better=True,
+        higher_is_better=higher_is_better,
         rounds=rounds,
     )

@@ -2,7 +2,14 @@
 
 import importlib
 
-MODULES = ("bench.heartbeat", "bench.login", "bench.vault_crypto")
+MODULES = (
+    "bench.heartbeat",
+    "bench.lineprotocol",
+    "bench.login",
+    "bench.vault_crypto",
+    "bench.vault_pages",
+    "bench.api",
+)
 
 
 def benchmarks() -> dict:

@@ -190,6 +190,12 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "telemetry-heartbeat": {"task": "telemetry.tasks.heartbeat", "schedule": 60.0},
+    # Expired share links lose their ciphertext within a quarter of an hour (opening refuses them at once).
+    "vault-shares-expire": {
+        "task": "vault.tasks.shares_expire",
+        "schedule": 900.0,
+        "options": {"queue": "maintenance"},
+    },
 }
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -233,6 +239,21 @@ VAULT_REVEAL_BUDGET = env.read_int("VAULT_REVEAL_BUDGET", 60)
 VAULT_REVEAL_REAUTH_SECONDS = env.read_int("VAULT_REVEAL_REAUTH_SECONDS", 15 * 60)
 # Largest secret version (field names, values and notes, UTF-8 bytes).
 VAULT_MAX_SECRET_BYTES = env.read_int("VAULT_MAX_SECRET_BYTES", 64 * 1024)
+# Largest file one import may upload (bytes), and most secrets it may hold.
+VAULT_IMPORT_MAX_BYTES = env.read_int("VAULT_IMPORT_MAX_BYTES", 1024 * 1024)
+VAULT_IMPORT_MAX_ROWS = env.read_int("VAULT_IMPORT_MAX_ROWS", 2000)
+# Longest a share link may live (days, at most 30) and most views one link may allow (at most 1000).
+VAULT_SHARE_MAX_DAYS = env.read_int("VAULT_SHARE_MAX_DAYS", 30)
+VAULT_SHARE_MAX_VIEWS = env.read_int("VAULT_SHARE_MAX_VIEWS", 100)
+if not 1 <= VAULT_SHARE_MAX_DAYS <= 30 or not 1 <= VAULT_SHARE_MAX_VIEWS <= 1000:
+    raise ImproperlyConfigured("VAULT_SHARE_MAX_DAYS must be 1 to 30 and VAULT_SHARE_MAX_VIEWS 1 to 1000.")
+# The KV v2 API (/v1/): requests per minute one token may make (0: no limit), and the lifetime of tokens
+# from a userpass login (seconds), which renew-self may extend up to the maximum.
+VAULT_API_RATE_LIMIT = env.read_int("VAULT_API_RATE_LIMIT", 600)
+VAULT_API_LOGIN_TTL = env.read_int("VAULT_API_LOGIN_TTL", 3600)
+VAULT_API_LOGIN_MAX_TTL = env.read_int("VAULT_API_LOGIN_MAX_TTL", 24 * 3600)
+if VAULT_API_RATE_LIMIT < 0 or not 60 <= VAULT_API_LOGIN_TTL <= VAULT_API_LOGIN_MAX_TTL:
+    raise ImproperlyConfigured("VAULT_API_RATE_LIMIT must be >= 0 and 60 <= VAULT_API_LOGIN_TTL <= _MAX_TTL.")
 
 # --- Mail ------------------------------------------------------------------------------------
 
@@ -317,14 +338,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.read_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 10
 # --- Logging ---------------------------------------------------------------------------------
 
 LOG_LEVEL = (env.read("LOG_LEVEL") or "INFO").upper()
+# JSON lines for log shippers in production; the classic line for people reading a terminal.
+LOG_FORMAT = (env.read("LOG_FORMAT") or ("json" if PRODUCTION else "plain")).strip().lower()
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+        "plain": {
+            "()": "config.logformat.PlainFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+        },
+        "json": {"()": "config.logformat.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from config import health, pages
+from vault.views import shares as vault_shares
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
@@ -14,5 +15,10 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("telemetry/", include("telemetry.urls")),
     path("secrets/", include("vault.urls")),
+    # HashiCorp Vault KV v2 compatible API (vault.api): token authentication only, JSON only.
+    path("v1/", include("vault.api.urls")),
+    # Public: whoever holds a share link opens it here, signed in or not (vault.views.shares).
+    path("share/<str:link_id>", vault_shares.share_open_page, name="share-open"),
+    path("share/<str:link_id>/open", vault_shares.share_open_api, name="share-open-api"),
     path("admin/", admin.site.urls),
 ]

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from vault.models import Secret, SecretVersion
+from vault.models import Secret, SecretVersion, ShareLink
 from vault.services import keyops
 
 # The sealed blobs: no admin may list, show, edit or filter by them (enforced by check vault.E002).
@@ -115,3 +115,26 @@ class SecretAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="KEK id", ordering="_kek")
     def current_kek(self, obj: Secret) -> str:
         return obj._kek or "-"
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Who shared what, until when, and how much is used; never the box, its salt, nonce or digests."""
+
+    list_display = ("secret", "version", "owner", "created", "expires_at", "views_used", "state")
+    list_select_related = ("owner", "secret")
+    search_fields = ("secret__path", "owner__email")
+    fields = ("owner", "secret", "version", "created", "expires_at", "max_views", "views", "revoked_at", "state")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("ciphertext", "salt", "nonce", "proof_hash", "box_mac")
+
+    @admin.display(description="views")
+    def views_used(self, obj: ShareLink) -> str:
+        return f"{obj.views} / {obj.max_views}"
+
+    @admin.display(description="state")
+    def state(self, obj: ShareLink) -> str:
+        return obj.state

@@ -3,8 +3,11 @@
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Substr
 
-from vault.models import Secret, SecretVersion
+from vault.folders import subfolder_names
+from vault.models import DEFAULT_MOUNT, Secret, SecretVersion
+from vault.services.errors import InvalidSearch
 from vault.services.lookup import secret_get
 from vault.services.validation import folder_normalize
 
@@ -38,7 +41,12 @@ def _search_filter(queryset: QuerySet[Secret], query: str) -> QuerySet[Secret]:
 def secret_queryset_for_user(*, user, folder: str = "", query: str = "", tag: str = "", after: str | None = None):
     """The filtered, path-ordered queryset behind secret_list_for_user (for callers that need to slice or explain)."""
     prefix = folder_normalize(folder)
-    secrets = Secret.objects.filter(owner=user).defer("search_text", "custom_metadata")
+    for text in (query, tag, after or ""):
+        # No path, tag or field name holds one, and PostgreSQL refuses NUL in a query: a clear 400 instead.
+        if any(ord(char) < 32 or char == "\x7f" for char in text):
+            raise InvalidSearch("Search words and page cursors cannot contain control characters.")
+    # The web UI shows the default mount; other mounts are reached through the API (vault.api).
+    secrets = Secret.objects.filter(owner=user, mount=DEFAULT_MOUNT).defer("search_text", "custom_metadata")
     if prefix:
         secrets = secrets.filter(path__startswith=prefix)
     if query:
@@ -68,15 +76,27 @@ def secret_list_for_user(
 
 def secret_folders(*, user, folder: str = "") -> list[str]:
     """The names of the direct sub-folders of `folder` that hold at least one of the user's secrets."""
+    return subfolder_names(owner_id=user.pk, prefix=folder_normalize(folder))
+
+
+# Vault lists a folder whole; this bounds one answer.
+MAX_KEYS = 10_000
+
+
+def secret_keys(*, user, mount: str, folder: str = "") -> list[str]:
+    """KV v2 LIST: the names of the secrets directly in `folder` and its sub-folders (ending in "/"), sorted.
+
+    Two index range scans on (owner, mount, path); nothing is decrypted. InvalidPath for a malformed folder.
+    """
     prefix = folder_normalize(folder)
-    paths = Secret.objects.filter(owner=user, path__startswith=prefix) if prefix else Secret.objects.filter(owner=user)
-    # Paths only (an index-only scan on PostgreSQL); a folder tree is a string operation after that.
-    children = {
-        path[len(prefix) :].partition("/")[0]
-        for path in paths.values_list("path", flat=True)
-        if "/" in path[len(prefix) :]
-    }
-    return sorted(children)
+    direct = (
+        Secret.objects.filter(owner=user, mount=mount, path__startswith=prefix)
+        .annotate(rest=Substr("path", len(prefix) + 1))
+        .exclude(rest__contains="/")
+        .values_list("rest", flat=True)[:MAX_KEYS]
+    )
+    folders = subfolder_names(owner_id=user.pk, prefix=prefix, mount=mount, limit=MAX_KEYS)
+    return sorted([*direct, *(f"{name}/" for name in folders)])
 
 
 def secret_detail(*, user, path: str) -> Secret:
@@ -101,7 +121,9 @@ TRASH_LIMIT = 200
 def secret_trash_for_user(*, user, limit: int = TRASH_LIMIT) -> list[SecretVersion]:
     """The user's soft-deleted (not destroyed) versions, most recently deleted first, without their blobs."""
     versions = (
-        SecretVersion.objects.filter(secret__owner=user, deleted_at__isnull=False, destroyed=False)
+        SecretVersion.objects.filter(
+            secret__owner=user, secret__mount=DEFAULT_MOUNT, deleted_at__isnull=False, destroyed=False
+        )
         .select_related("secret")
         .defer("wrapped_key", "ciphertext", "secret__search_text", "secret__custom_metadata")
         .order_by("-deleted_at", "secret__path", "-version")

@@ -1,9 +1,10 @@
-"""Celery tasks for the vault: key rotation in batches. Arguments are ids and sizes, never key material."""
+"""Celery tasks for the vault: key rotation in batches, expiry of share links. Never key material as arguments."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from vault.services.keyops import DEFAULT_BATCH_SIZE, key_rotation_step
+from vault.services.shares import shares_expired_wipe
 
 
 @shared_task(
@@ -30,3 +31,9 @@ def rewrap_batch(self, to_kek: str, batch_size: int = DEFAULT_BATCH_SIZE, after_
         kwargs={"to_kek": to_kek, "batch_size": batch_size, "after_id": cursor, "sweep": sweep}, queue=queue
     )
     return cursor
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
+def shares_expire() -> int:
+    """Wipe the ciphertext of expired share links (beat, every 15 minutes); returns how many were wiped."""
+    return shares_expired_wipe()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from vault.views import diff, manage, reveal, secrets, trash, versions
+from vault.views import diff, manage, reveal, secrets, shares, transfer, trash, versions
 
 app_name = "vault"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path("move/<path:secret_path>", manage.secret_move_view, name="secret-move"),
     path("delete/<path:secret_path>", manage.secret_delete_view, name="secret-delete"),
     path("diff/<path:secret_path>", diff.secret_diff_view, name="secret-diff"),
+    path("import/", transfer.secret_import, name="secret-import"),
+    path("import/commit/", transfer.secret_import_commit, name="secret-import-commit"),
+    path("export/", transfer.secret_export, name="secret-export"),
     path("trash/", trash.secret_trash, name="secret-trash"),
     path("trash/<path:secret_path>", trash.secret_trash_action, name="secret-trash-action"),
+    path("share/<path:secret_path>", shares.share_create_view, name="share-create"),
+    path("shares/", shares.share_list_view, name="share-list"),
+    path("shares/<int:share_id>/revoke", shares.share_revoke_view, name="share-revoke"),
 ]

@@ -13,10 +13,12 @@ class ApiToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     can_read = models.BooleanField(default=True)
     can_write = models.BooleanField(default=False)
-    # Vault paths the token may touch; empty means all of the user's paths.
+    # Vault paths the token may touch, each starting with its mount ("secret/prod"); empty: all of them.
     path_prefixes = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Set for renewable tokens (API logins): renew-self may push expires_at up to this, never beyond.
+    renewable_until = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

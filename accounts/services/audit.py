@@ -4,7 +4,7 @@ import json
 
 from accounts.clientinfo import client_ip, user_agent
 from accounts.models import AuditEvent
-from accounts.services.auditchain import chain_append
+from accounts.services.auditwrite import chain_append
 
 Action = AuditEvent.Action
 Outcome = AuditEvent.Outcome

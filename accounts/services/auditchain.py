@@ -6,8 +6,9 @@
 `canonical_n` is the record's content as JSON (sorted keys, ASCII, no spaces), including its
 position `seq` and `key_id`. Keys come from a provider the vault registers at startup (accounts
 does not import vault): `provider(None)` gives the active (id, key), `provider(id)` an older one.
-Appends lock the single head row (PostgreSQL `SELECT ... FOR UPDATE`; SQLite's IMMEDIATE
-transactions already serialize writers), so concurrent writers cannot fork the chain.
+Records MACed with a key that has since left the keyring verify through a later checkpoint record
+(see auditdigest). Appends (auditwrite) move the single head row forward only from the state they
+MACed against, so concurrent writers cannot fork the chain.
 """
 
 import hashlib
@@ -18,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import connection, transaction
 
 from accounts.models.audit import AuditChainHead, AuditEvent
+from accounts.services.auditdigest import CHECKPOINT_ACTION, Coverage, checkpoint_claim
 
 KeyProvider = Callable[[str | None], tuple[str, bytes]]
 
@@ -69,51 +70,14 @@ def canonical(event: AuditEvent) -> bytes:
     return json.dumps(content, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def record_mac(key: bytes, previous_mac: bytes, event: AuditEvent) -> bytes:
-    return hmac.new(key, RECORD_LABEL + previous_mac + canonical(event), hashlib.sha256).digest()
+def record_mac(key: bytes, previous_mac: bytes, event: AuditEvent, content: bytes | None = None) -> bytes:
+    """The record's MAC; pass `content` when its canonical form is already at hand."""
+    content = canonical(event) if content is None else content
+    return hmac.new(key, RECORD_LABEL + previous_mac + content, hashlib.sha256).digest()
 
 
 def head_seal(key: bytes, seq: int, mac: bytes) -> bytes:
     return hmac.new(key, HEAD_LABEL + seq.to_bytes(8, "big") + mac, hashlib.sha256).digest()
-
-
-def _locked_head() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(pk=HEAD_PK).first()
-    if head is not None:
-        return head
-    # No head yet: create it. If a concurrent first writer wins, its row is locked and used instead;
-    # checking for chained records only after our own insert succeeded keeps that race harmless.
-    try:
-        with transaction.atomic():
-            AuditChainHead.objects.create(pk=HEAD_PK)
-    except IntegrityError:
-        return AuditChainHead.objects.select_for_update().get(pk=HEAD_PK)
-    # A missing head with chained records means someone deleted it; starting over would fork the chain.
-    if AuditEvent.objects.filter(seq__isnull=False).exists():
-        raise AuditChainError("The audit chain head row is missing; run audit_verify.")
-    return AuditChainHead.objects.select_for_update().get(pk=HEAD_PK)
-
-
-def chain_append(event: AuditEvent) -> AuditEvent:
-    """Give an unsaved event its place, time and MAC, and insert it. Raises on any failure (fail closed).
-
-    Call it last in a transaction: the head row stays locked until the outer transaction ends.
-    """
-    with transaction.atomic():
-        head = _locked_head()
-        key_id, key = mac_key(None)
-        # Stamped under the lock, so time order matches chain order.
-        event.created = timezone.now()
-        event.seq = head.seq + 1
-        event.key_id = key_id
-        event.actor_ref = event.actor_id
-        mac = record_mac(key, bytes.fromhex(head.mac) if head.mac else GENESIS_MAC, event)
-        event.mac = mac.hex()
-        event.save(force_insert=True)
-        head.seq, head.mac, head.key_id = event.seq, event.mac, key_id
-        head.seal = head_seal(key, head.seq, mac).hex()
-        head.save(update_fields=["seq", "mac", "key_id", "seal"])
-    return event
 
 
 @dataclass(frozen=True)
@@ -121,6 +85,8 @@ class ChainReport:
     records: int
     problem: str = ""
     event_id: int | None = None
+    # The checkpoint digest through `records` (see auditdigest), for writing a checkpoint after a clean walk.
+    digest: str = ""
 
     @property
     def intact(self) -> bool:
@@ -147,12 +113,19 @@ def chain_verify() -> ChainReport:
         return _verify()
 
 
+def _checkpoint_positions() -> set[int]:
+    """The positions checkpoints claim to vouch through, so the walk keeps the digest at each of them."""
+    details = AuditEvent.objects.filter(action=CHECKPOINT_ACTION, seq__isnull=False).values_list("detail", flat=True)
+    return {claim[0] for claim in map(checkpoint_claim, details) if claim is not None}
+
+
 def _verify() -> ChainReport:
     keys = _Keys()
     stray = AuditEvent.objects.filter(seq__isnull=True).order_by("id").values_list("id", flat=True).first()
     if stray is not None:
         return ChainReport(0, "the record has no chain position: it was written around audit_record", stray)
     head = AuditChainHead.objects.filter(pk=HEAD_PK).first()
+    coverage = Coverage(wanted=_checkpoint_positions())
     User = get_user_model()
     users_exist: dict[int, bool] = {}
     previous, count, last_mac = GENESIS_MAC, 0, GENESIS_MAC
@@ -160,13 +133,22 @@ def _verify() -> ChainReport:
         expected = count + 1
         if event.seq != expected:
             return ChainReport(count, f"seq {event.seq} follows seq {count}: records were deleted", event.pk)
+        content = canonical(event)
         try:
             key = keys[event.key_id]
         except LookupError:
-            return ChainReport(count, f"its MAC key {event.key_id!r} is not in the keyring", event.pk)
-        mac = record_mac(key, previous, event)
-        if not hmac.compare_digest(mac.hex(), event.mac):
-            return ChainReport(count, f"MAC mismatch at seq {event.seq}: edited, reordered or forged", event.pk)
+            # A retired key: the record can still be vouched for by a later checkpoint (checked as we go).
+            try:
+                mac = bytes.fromhex(event.mac)
+            except ValueError:
+                return ChainReport(count, f"malformed MAC at seq {event.seq}", event.pk)
+            coverage.await_checkpoint(event.seq, event.pk, event.key_id)
+        else:
+            mac = record_mac(key, previous, event, content)
+            if not hmac.compare_digest(mac.hex(), event.mac):
+                return ChainReport(count, f"MAC mismatch at seq {event.seq}: edited, reordered or forged", event.pk)
+            if event.action == CHECKPOINT_ACTION and (problem := coverage.checkpoint(event.seq, event.detail)):
+                return ChainReport(count, problem, event.pk)
         if event.actor_id != event.actor_ref:
             # The FK is legitimately nulled when a user is deleted; otherwise it must match what was MACed.
             if event.actor_id is not None or event.actor_ref is None:
@@ -175,9 +157,16 @@ def _verify() -> ChainReport:
                 users_exist[event.actor_ref] = User.objects.filter(pk=event.actor_ref).exists()
             if users_exist[event.actor_ref]:
                 return ChainReport(count, f"actor cleared at seq {event.seq} although the user exists", event.pk)
+        coverage.add(event.seq, content, mac)
         previous = last_mac = mac
         count += 1
-    return _verify_head(head, count, last_mac, keys)
+    if unvouched := coverage.first_unvouched():
+        seq, event_id, key_id = unvouched
+        return ChainReport(
+            count, f"its MAC key {key_id!r} is not in the keyring and no checkpoint vouches for seq {seq}", event_id
+        )
+    report = _verify_head(head, count, last_mac, keys)
+    return ChainReport(report.records, report.problem, report.event_id, digest=coverage.digest.hex())
 
 
 def _verify_head(head: AuditChainHead | None, count: int, last_mac: bytes, keys: _Keys) -> ChainReport:

@@ -13,6 +13,8 @@ RESET_IP = Limit(name="reset-ip", attempts=20, window=60 * 60, lockout=60 * 60)
 SIGNUP_IP = Limit(name="signup-ip", attempts=10, window=60 * 60, lockout=60 * 60)
 # Verification mails a signed-in user asks to be sent again.
 VERIFY_RESEND = Limit(name="verify-resend", attempts=3, window=60 * 60, lockout=60 * 60)
+# Wrong passwords when confirming a reveal: a borrowed or stolen session must not be a free guessing oracle.
+REVEAL_CONFIRM = Limit(name="reveal-confirm", attempts=5, window=15 * 60, lockout=15 * 60)
 
 UNKNOWN_IP = "unknown"
 

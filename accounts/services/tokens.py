@@ -34,12 +34,16 @@ def token_create(
     can_write: bool,
     path_prefixes: list[str] | None = None,
     expires_in_days: int | None = 90,
+    ttl: timedelta | None = None,
+    renewable_for: timedelta | None = None,
     request=None,
 ) -> tuple[ApiToken, str]:
     """Create a token for `user` and return it with its value `khp_<prefix>_<secret>`.
 
     The value exists only in the return value: the database keeps its SHA-256 hash and the
-    visible `khp_<prefix>` part. `expires_in_days=None` means it never expires.
+    visible `khp_<prefix>` part. `expires_in_days=None` means it never expires; `ttl` (a short
+    lifetime, for API logins) overrides it, and `renewable_for` lets token_renew extend it up to
+    that long after creation.
     """
     if not (can_read or can_write):
         raise ValueError("A token needs at least one scope.")
@@ -56,14 +60,21 @@ def token_create(
             can_write=can_write,
             path_prefixes=list(path_prefixes or []),
             created=now,
-            expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+            expires_at=now + ttl if ttl else (now + timedelta(days=expires_in_days) if expires_in_days else None),
+            renewable_until=now + renewable_for if renewable_for else None,
         )
         audit_record(
             action=Action.TOKEN_CREATED,
             actor=user,
             request=request,
             target=f"{name} ({prefix})",
-            detail={"read": can_read, "write": can_write, "paths": token.path_prefixes, "days": expires_in_days},
+            detail={
+                "read": can_read,
+                "write": can_write,
+                "paths": token.path_prefixes,
+                "days": None if ttl else expires_in_days,
+                **({"seconds": int(ttl.total_seconds())} if ttl else {}),
+            },
         )
     return token, raw
 
@@ -91,3 +102,15 @@ def token_mark_used(*, token: ApiToken, ip: str | None) -> None:
     ApiToken.objects.filter(pk=token.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     ).update(last_used_at=now, last_used_ip=ip)
+
+
+def token_renew(*, token: ApiToken, increment: timedelta) -> ApiToken | None:
+    """Push a renewable token's expiry to now + `increment`, never past its renewable_until.
+
+    Returns the token, or None when it is not renewable (no renewable_until, or revoked).
+    """
+    if token.renewable_until is None or token.revoked_at is not None:
+        return None
+    token.expires_at = min(timezone.now() + increment, token.renewable_until)
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=token.expires_at)
+    return token

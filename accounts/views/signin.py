@@ -4,29 +4,19 @@ import math
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import LoginForm
 from accounts.forms.people import BAD_LOGIN
+from accounts.redirects import safe_next
 from accounts.services.authentication import login_complete, pending_login_start
 from accounts.services.login import login_attempt
 from accounts.services.sessions import session_logout
 from accounts.services.twofactor import twofactor_enabled
-
-
-def safe_next(request) -> str:
-    """Where to go after signing in: the `next` parameter when it stays on this site."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def too_many_attempts(request, template: str, context: dict, retry_after: int):

@@ -1,16 +1,15 @@
 """Two-factor pages: settings, set-up with a QR code, recovery codes, and the second step of signing in."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors_twofactor as selectors
 from accounts.otpqr import qr_data_uri
+from accounts.redirects import safe_next
 from accounts.services import authentication
 from accounts.services import twofactor as service
 from accounts.twofactor_forms import CodeForm, ConfirmCodeForm
@@ -112,15 +111,6 @@ def twofactor_disable(request):
     return render(request, "accounts/twofactor_settings.html", _settings_context(request, disable_form=form))
 
 
-def _next_url(request) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_twofactor(request):
@@ -134,7 +124,7 @@ def login_twofactor(request):
         messages.info(request, "Sign in with your password first.")
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
-    context = {"form": form, "next": _next_url(request), "step_up": remember_me is None}
+    context = {"form": form, "next": safe_next(request), "step_up": remember_me is None}
     if request.method == "POST" and form.is_valid():
         try:
             method = service.twofactor_check(user=user, code=form.cleaned_data["code"], request=request)

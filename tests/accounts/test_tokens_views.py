@@ -131,3 +131,8 @@ def test_random_token_forms_are_created_or_refused_never_500(signed_in, name, pa
     assert response.status_code == 200
     for token in ApiToken.objects.all():
         assert all(re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", prefix) for prefix in token.path_prefixes)
+
+
+def test_vault_policy_style_prefixes_are_stored_as_segment_prefixes(signed_in, user):
+    create(signed_in, path_prefixes="secret/app/*\nteam/ci")
+    assert ApiToken.objects.get(user=user).path_prefixes == ["secret/app", "team/ci"]

@@ -73,3 +73,13 @@ def test_duplicate_email_differing_in_case_is_refused(django_user_model):
     django_user_model.objects.create_user(email="dup@example.test", password="x" * 16)
     with pytest.raises(IntegrityError), transaction.atomic():
         django_user_model.objects.create_user(email="DUP@example.test", password="x" * 16)
+
+
+@pytest.mark.parametrize("next_url", ["ៅ'; DROP TABLE x; --", "accounts:logout", "evil.example/x", "//evil.example/"])
+def test_a_next_that_is_not_a_local_path_goes_home(client, django_user_model, next_url):
+    user = django_user_model.objects.create_user(email="n@example.test", password="correct horse battery staple")
+    client.force_login(user)
+    # Signed in already: the login page sends people on, and garbage must not reach redirect() as a view name.
+    response = client.get("/accounts/login/", {"next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == "/"

@@ -22,6 +22,7 @@ ALL_VARS = (
     "DEBUG",
     "CSRF_TRUSTED_ORIGINS",
     "SECURE_PROXY_SSL_HEADER",
+    "LOG_FORMAT",
 )
 REAL_SECRET = "s3cr3t-" + "x" * 60
 REAL_KEYRING = "k1:" + "A" * 43 + "="
@@ -220,3 +221,11 @@ def test_production_passes_djangos_deployment_checks(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_logs_are_json_lines_in_production_and_plain_in_development(load):
+    assert load()["LOGGING"]["handlers"]["console"]["formatter"] == "plain"
+    assert load(**production())["LOGGING"]["handlers"]["console"]["formatter"] == "json"
+    assert load(**production(LOG_FORMAT="plain"))["LOG_FORMAT"] == "plain"
+    with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT must be json or plain"):
+        load(LOG_FORMAT="xml")

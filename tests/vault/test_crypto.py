@@ -8,7 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.vault import keys
-from vault.crypto import DecryptError, Sealed, UnknownKeyError, open_sealed, rewrap, row_aad, seal, wrapped_kek_id
+from vault.crypto import (
+    DecryptError,
+    Sealed,
+    UnknownKeyError,
+    open_sealed,
+    rewrap,
+    rewrap_many,
+    row_aad,
+    seal,
+    wrapped_kek_id,
+)
 
 RING = keys.ring(*keys.entries("k1", "k0").values())
 ROW = row_aad(7, 42, 3)
@@ -172,6 +182,23 @@ def test_rewrap_is_idempotent_and_checks_the_row():
     # A rewrapped key is bound to the same row as before.
     with pytest.raises(DecryptError):
         open_sealed(Sealed(once, sealed.ciphertext), aad=row_aad(7, 42, 4), ring=RING)
+
+
+def test_rewrap_many_reports_a_bad_row_in_its_place_and_rewraps_the_others():
+    rows = [row_aad(7, secret_id, 1) for secret_id in range(1, 6)]
+    sealed = [seal({"n": str(index)}, aad=aad, ring=RING) for index, aad in enumerate(rows)]
+    items = [(one.wrapped_key, aad) for one, aad in zip(sealed, rows, strict=True)]
+    items[2] = (sealed[3].wrapped_key, rows[2])  # another row's key pasted in
+    results = rewrap_many(items, to_kek="k0", ring=RING)
+    assert isinstance(results[2], DecryptError)
+    for index in (0, 1, 3, 4):
+        assert wrapped_kek_id(results[index]) == "k0"
+        assert open_sealed(Sealed(results[index], sealed[index].ciphertext), aad=rows[index], ring=RING) == {
+            "n": str(index)
+        }
+    # Every new wrap got its own nonce, though they were drawn from the OS in one call.
+    nonces = {result[4:16] for result in results if isinstance(result, bytes)}
+    assert len(nonces) == 4
 
 
 @pytest.mark.parametrize("fields", [{"a": 1}, {1: "a"}, ["a"], {"a": None}, {"a": b"bytes"}])

@@ -20,6 +20,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import AuditEvent
+from accounts.services.auditchain import chain_verify
 from config.celery import app as celery_app
 from tests.vault import keys, vault_support
 from tests.vault.vault_support import fresh
@@ -141,9 +142,40 @@ def test_retire_refuses_the_active_an_unknown_and_a_used_kek(owner, found, keyri
             run("retire", "old")
         run("rotate", "--now", "--batch-size", "2")
         assert kek_census() == {"new": SECRETS}
-        # The data keys are gone from old, but the audit chain still needs its key to verify.
-        with pytest.raises(CommandError, match="audit record"):
+
+
+@pytest.mark.django_db
+def test_retire_after_rotation_checkpoints_the_audit_chain_so_it_verifies_without_the_key(owner, found, keyring_in_env):
+    with override_settings(VAULT_KEYS=keys.setting(found["old"])):
+        store(owner)
+    with override_settings(VAULT_KEYS=keys.setting(found["new"], found["old"])):
+        run("rotate", "--now", "--batch-size", "2")
+        output = run("retire", "old")
+    assert output.strip().splitlines()[-1] == keys.setting(found["new"])
+    checkpoint = AuditEvent.objects.get(action=AuditEvent.Action.AUDIT_CHECKPOINT)
+    assert checkpoint.key_id == "new"
+    assert AuditEvent.objects.filter(key_id="old", seq__lte=checkpoint.detail["through_seq"]).count() >= SECRETS
+    with override_settings(VAULT_KEYS=keys.setting(found["new"])):
+        assert chain_verify().intact
+        # Without the old key, the checkpoint's digest is what catches an edit of an old record.
+        victim = AuditEvent.objects.filter(key_id="old").order_by("seq").first()
+        AuditEvent.objects.filter(pk=victim.pk).update(target="rewritten")
+        report = chain_verify()
+        assert not report.intact
+        assert f"does not match records 1..{checkpoint.detail['through_seq']}" in report.problem
+
+
+@pytest.mark.django_db
+def test_retire_is_refused_over_a_broken_audit_chain(owner, found, keyring_in_env):
+    with override_settings(VAULT_KEYS=keys.setting(found["old"])):
+        store(owner)
+    with override_settings(VAULT_KEYS=keys.setting(found["new"], found["old"])):
+        run("rotate", "--now", "--batch-size", "2")
+        AuditEvent.objects.filter(pk=AuditEvent.objects.order_by("seq").first().pk).update(target="forged")
+        with pytest.raises(CommandError, match="cannot be retired: The audit chain is broken"):
             run("retire", "old")
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.AUDIT_CHECKPOINT).exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.KEY_RETIRE).exists()
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from tests.vault import vault_support
 from vault.models import Secret, SecretVersion
 from vault.selectors import secret_folders, secret_list_for_user, secret_queryset_for_user, secret_version_list
 from vault.services import InvalidPath, secret_create, secret_update
+from vault.services.errors import InvalidSearch
 from vault.services.sealing import version_seal
 from vault.services.secrets import search_text
 from vault.services.validation import CleanVersion
@@ -40,6 +41,23 @@ def test_folders_and_prefix_listing(stocked):
     assert paths(secret_list_for_user(user=stocked)) == ["personal/bank", "prod/api/stripe", "prod/db", "readme"]
     with pytest.raises(InvalidPath):
         secret_list_for_user(user=stocked, folder="../prod")
+
+
+def test_folders_are_found_around_names_that_sort_next_to_the_slash(owner, other):
+    # "-" and "." sort just before "/", "0" just after it: the index skip must step over each correctly.
+    paths_made = [
+        "a/b", "a/b/c", "a/b/d/e", "a/b-c/d", "a/b.d/e", "a/b0/x", "a/bz", "a/ü/x", "a/%_/y",
+        "a0/z", "b/c", "a/B/q", "a/b/c2",
+    ]  # fmt: skip
+    for path in paths_made:
+        secret_create(owner=owner, path=path, fields={"k": "v"})
+    secret_create(owner=other, path="a/theirs/x", fields={"k": "v"})
+    expected = sorted({path.split("/")[1] for path in paths_made if path.startswith("a/") and path.count("/") > 1})
+    assert secret_folders(user=owner, folder="a/") == expected == ["%_", "B", "b", "b-c", "b.d", "b0", "ü"]
+    assert secret_folders(user=owner) == ["a", "a0", "b"]
+    assert secret_folders(user=owner, folder="a/b/") == ["d"]
+    assert secret_folders(user=owner, folder="a/b/d/") == []
+    assert secret_folders(user=owner, folder="nothing/") == []
 
 
 def test_search_by_path_name_tag_and_field_name_but_never_value(stocked):
@@ -143,5 +161,11 @@ def test_listing_and_search_at_10000_secrets_stay_indexed_and_one_query_a_page(o
             secret_queryset_for_user(user=owner, folder="team4", after="team4/app00004")[:51],
             secret_queryset_for_user(user=owner, query="=password")[:51],
         ):
-            assert "vault_secret_owner_path_unique" in queryset.explain()
+            assert "vault_secret_owner_mount_path_unique" in queryset.explain()
     assert time.monotonic() - started < 20
+
+
+@pytest.mark.parametrize("params", [{"query": "a\x00b"}, {"after": "prod\x00"}, {"tag": "x\ny"}])
+def test_control_characters_in_search_or_cursor_are_refused_cleanly(stocked, params):
+    with pytest.raises(InvalidSearch):
+        secret_list_for_user(user=stocked, **params)

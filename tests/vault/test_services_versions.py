@@ -78,9 +78,14 @@ def test_diff_names_added_removed_and_changed_fields_without_values(owner):
     diff = secret_diff(owner=owner, path="s", a=1, b=2)
     assert (diff.added, diff.removed, diff.changed, diff.notes_changed) == (["port"], ["host"], ["password"], True)
     assert "secret" not in repr(diff)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SECRET_DIFF)
+    assert (event.actor, event.target, event.detail["versions"]) == (owner, "s", [1, 2])
+    assert "old-secret" not in str(event.detail)
+    assert "new-secret" not in str(event.detail)
 
 
 def test_diff_refuses_a_deleted_version(two_versions):
     secret_versions_delete(owner=two_versions, path="s", versions=[1])
     with pytest.raises(VersionUnavailable):
         secret_diff(owner=two_versions, path="s", a=1, b=2)
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.SECRET_DIFF).exists()

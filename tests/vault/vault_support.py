@@ -5,6 +5,8 @@ import time
 import pytest
 
 from accounts.models import AuditEvent
+from accounts.services.limits import REVEAL_CONFIRM
+from accounts.services.throttle import throttle_clear
 from vault.models import Secret, SecretVersion
 from vault.services.budget import reveal_budget_reset
 
@@ -19,6 +21,8 @@ def fresh() -> float:
 def make_user(django_user_model, email: str):
     user = django_user_model.objects.create_user(email=email, password=PASSWORD)
     reveal_budget_reset(user=user)
+    # A fresh test database reuses primary keys, and Redis outlives it: start without a stale lockout.
+    throttle_clear(REVEAL_CONFIRM, str(user.pk))
     return user
 
 

@@ -18,7 +18,16 @@ stores the id of the KEK whose audit key MACed it (see `audit_key`).
 """
 
 from vault.crypto.audit import audit_key
-from vault.crypto.envelope import DecryptError, Sealed, open_sealed, rewrap, row_aad, seal, wrapped_kek_id
+from vault.crypto.envelope import (
+    DecryptError,
+    Sealed,
+    open_sealed,
+    rewrap,
+    rewrap_many,
+    row_aad,
+    seal,
+    wrapped_kek_id,
+)
 from vault.crypto.keyring import (
     Keyring,
     KeyringError,
@@ -42,6 +51,7 @@ __all__ = [
     "parse_keyring",
     "reload_keyring",
     "rewrap",
+    "rewrap_many",
     "row_aad",
     "seal",
     "wrapped_kek_id",

@@ -7,6 +7,8 @@ from vault.services.errors import (
     InvalidFields,
     InvalidMetadata,
     InvalidPath,
+    ReauthenticationFailed,
+    ReauthenticationLocked,
     ReauthenticationRequired,
     RevealBudgetExceeded,
     RevealUnavailable,
@@ -17,7 +19,7 @@ from vault.services.errors import (
     VersionNotFound,
     VersionUnavailable,
 )
-from vault.services.reauth import reveal_reauth_mark, session_authenticated_at
+from vault.services.reauth import reveal_password_confirm, reveal_reauth_mark, session_authenticated_at
 from vault.services.reveal import RevealedSecret, secret_reveal
 from vault.services.rotation import secret_versions_rewrap
 from vault.services.secrets import (
@@ -36,6 +38,8 @@ __all__ = [
     "InvalidFields",
     "InvalidMetadata",
     "InvalidPath",
+    "ReauthenticationFailed",
+    "ReauthenticationLocked",
     "ReauthenticationRequired",
     "RevealBudgetExceeded",
     "RevealUnavailable",
@@ -47,6 +51,7 @@ __all__ = [
     "VersionDiff",
     "VersionNotFound",
     "VersionUnavailable",
+    "reveal_password_confirm",
     "reveal_reauth_mark",
     "secret_create",
     "secret_delete_all",

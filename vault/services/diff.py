@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.views.decorators.debug import sensitive_variables
 
+from accounts.services.audit import Action, audit_record
 from vault.services.lookup import secret_get, version_get
 from vault.services.sealing import version_open
 
@@ -21,15 +22,24 @@ class VersionDiff:
 
 
 @sensitive_variables("old", "new")
-def secret_diff(*, owner, path: str, a: int, b: int) -> VersionDiff:
+def secret_diff(*, owner, path: str, a: int, b: int, request=None) -> VersionDiff:
     """Diff versions `a` and `b` of the owner's secret. Both are decrypted here and only names come back.
 
-    VersionUnavailable if either is deleted or destroyed (a diff of hidden data would leak it).
+    VersionUnavailable if either is deleted or destroyed (a diff of hidden data would leak it). Audited, as
+    it says whether values changed; not counted against the reveal budget and needing no fresh password,
+    because no value leaves this function.
     """
     secret = secret_get(owner=owner, path=path)
     old = version_open(version=version_get(secret=secret, version=a), owner_id=secret.owner_id)
     new = version_open(version=version_get(secret=secret, version=b), owner_id=secret.owner_id)
     common = old.fields.keys() & new.fields.keys()
+    audit_record(
+        action=Action.SECRET_DIFF,
+        actor=owner,
+        request=request,
+        target=secret.path,
+        detail={"secret": secret.pk, "versions": [a, b]},
+    )
     return VersionDiff(
         a=a,
         b=b,

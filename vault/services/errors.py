@@ -21,6 +21,10 @@ class SecretTooLarge(VaultError):
     status = 413
 
 
+class InvalidSearch(VaultError):
+    """A search or listing parameter that cannot match anything (control characters)."""
+
+
 class InvalidMetadata(VaultError):
     """Tags, custom metadata or max_versions are outside their limits."""
 
@@ -65,8 +69,14 @@ class ReauthenticationRequired(VaultError):
     status = 401
 
 
-class RevealBudgetExceeded(VaultError):
-    """The user revealed too many distinct secrets this hour. `retry_after` is in seconds."""
+class ReauthenticationFailed(VaultError):
+    """The password given to confirm a reveal is wrong (the attempt is counted and audited)."""
+
+    status = 400
+
+
+class RetryLater(VaultError):
+    """A refusal that lifts by itself: `retry_after` is the wait in seconds (an HTTP 429 with Retry-After)."""
 
     status = 429
 
@@ -75,7 +85,29 @@ class RevealBudgetExceeded(VaultError):
         self.retry_after = retry_after
 
 
+class ReauthenticationLocked(RetryLater):
+    """Too many wrong confirmations: the account may not confirm again for `retry_after` seconds."""
+
+
+class RevealBudgetExceeded(RetryLater):
+    """The user revealed too many distinct secrets this hour. `retry_after` is in seconds."""
+
+
 class RevealUnavailable(VaultError):
     """The reveal budget cannot be checked (cache down): reveals fail closed."""
 
     status = 503
+
+
+class MountNotFound(VaultError):
+    """The user has no mount at that path."""
+
+    status = 404
+
+
+class MountExists(VaultError):
+    """A mount is being created where the user already has one."""
+
+
+class InvalidMount(VaultError):
+    """A mount path that is malformed, reserved, or a change that mounts do not allow."""

@@ -20,6 +20,8 @@ from django.views.decorators.debug import sensitive_variables
 from accounts.models import AuditEvent
 from accounts.models.audit import AuditChainHead
 from accounts.services.audit import audit_record
+from accounts.services.auditchain import AuditChainError
+from accounts.services.auditcheckpoint import audit_checkpoint, records_needing_key
 from vault.crypto import generate_key_entry, keyring, parse_keyring
 from vault.crypto.keyring import KEY_ID
 from vault.models import SecretVersion
@@ -232,10 +234,12 @@ def keyring_add(*, key_id: str | None = None, actor=None) -> tuple[str, str]:
 
 @sensitive_variables("current", "kept", "text")
 def keyring_retire(*, key_id: str, actor=None) -> str:
-    """The keyring text without KEK `key_id`. Writes nothing.
+    """The keyring text without KEK `key_id`; the caller writes it where the keyring lives.
 
-    Raises KeyOperationRefused if it is the active KEK, not in the keyring, or still wraps a data key or
-    keys an audit record (the chain could no longer be verified without it).
+    Raises KeyOperationRefused if it is the active KEK, not in the keyring, or still wraps a data key. When
+    audit records MACed with its key are not yet vouched for by a checkpoint, the chain is verified and a
+    checkpoint appended under the active key first (refused if the chain is broken), so audit_verify keeps
+    working without the retired key.
     """
     current = keyring_text()
     ring = parse_keyring(current)
@@ -246,12 +250,12 @@ def keyring_retire(*, key_id: str, actor=None) -> str:
     data_keys = kek_census().get(key_id, 0)
     if data_keys:
         raise KeyOperationRefused(f"{key_id!r} still wraps {data_keys} data key(s): run `vault_keys rotate` first.")
-    audit_records = AuditEvent.objects.filter(key_id=key_id).count()
     head_uses_it = AuditChainHead.objects.filter(pk=1, key_id=key_id).exists()
-    if audit_records or head_uses_it:
-        raise KeyOperationRefused(
-            f"{key_id!r} still keys {audit_records} audit record(s): audit_verify needs it to check the chain."
-        )
+    if head_uses_it or records_needing_key(key_id):
+        try:
+            audit_checkpoint(actor=actor, reason=f"retire kek:{key_id}")
+        except AuditChainError as error:
+            raise KeyOperationRefused(f"{key_id!r} cannot be retired: {error}") from error
     kept = [entry.strip() for entry in current.split(",") if entry.strip().partition(":")[0] != key_id]
     audit_record(action=AuditEvent.Action.KEY_RETIRE, actor=actor, target=f"kek:{key_id}", detail={"kek_id": key_id})
     return ",".join(kept)

@@ -1,17 +1,20 @@
-"""Revealing a secret version: the only path by which plaintext leaves the vault, always audited first."""
+"""Revealing a secret version: the only path by which plaintext leaves the vault, always recorded before it does."""
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.services.audit import Action, Outcome, audit_record
 from vault.crypto import DecryptError
+from vault.models import DEFAULT_MOUNT
 from vault.services.budget import reveal_budget_take
-from vault.services.errors import RevealBudgetExceeded
-from vault.services.lookup import secret_get, version_get
+from vault.services.errors import RevealBudgetExceeded, VersionUnavailable
+from vault.services.lookup import version_for_read
 from vault.services.reauth import reauth_check
 from vault.services.sealing import version_open
+from vault.services.secrets import mount_detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,26 +25,41 @@ class RevealedSecret:
     version: int
     fields: dict[str, str] = field(repr=False)
     notes: str = field(default="", repr=False)
+    secret_id: int = 0
+    created: datetime | None = None
+    # When delete_version_after will make it read as deleted; None: never.
+    deletion_due: datetime | None = None
+    # The secret's custom metadata (never values), which KV v2 returns beside the data.
+    custom_metadata: dict = field(default_factory=dict)
 
 
 @sensitive_variables("content")
 def secret_reveal(
-    *, user, path: str, authenticated_at: float | None, version: int | None = None, request=None
+    *,
+    user,
+    path: str,
+    authenticated_at: float | None,
+    version: int | None = None,
+    mount: str = DEFAULT_MOUNT,
+    request=None,
 ) -> RevealedSecret:
     """Decrypt version `version` (default: current) of `user`'s secret at `path`.
 
     `authenticated_at` is when this user last proved their identity (epoch seconds; see
     vault.services.reauth.session_authenticated_at). In order, the caller can rely on:
     ReauthenticationRequired when that is older than VAULT_REVEAL_REAUTH_SECONDS; SecretNotFound /
-    VersionNotFound / VersionUnavailable (deleted or destroyed); RevealBudgetExceeded past the hourly budget
-    (audited as denied); then the audit record is written in the same transaction as the decrypt, and
-    if it cannot be written the exception propagates and no plaintext is returned. A tampered or moved blob
-    raises DecryptError (audited as a failure).
+    VersionNotFound / VersionUnavailable (deleted, destroyed, or past delete_version_after);
+    RevealBudgetExceeded past the hourly budget (audited as denied); a tampered or moved blob raises
+    DecryptError (audited as a failure). Only then is the success record written, and if it cannot be, the
+    exception propagates and the plaintext, held in this frame alone, is never returned.
     """
     reauth_check(authenticated_at=authenticated_at)
-    secret = secret_get(owner=user, path=path)
-    stored = version_get(secret=secret, version=version)
-    detail = {"secret": secret.pk, "version": stored.version}
+    stored = version_for_read(owner=user, path=path, version=version, mount=mount)
+    deletion_due = stored.created + timedelta(seconds=stored.delete_after) if stored.delete_after else None
+    # delete_version_after (KV v2): past it, the version reads as deleted, though no row has changed yet.
+    if deletion_due is not None and deletion_due <= timezone.now() and not stored.destroyed:
+        raise VersionUnavailable(f"Version {stored.version} is deleted (delete_version_after has passed).")
+    detail = {"secret": stored.secret_id, **mount_detail(mount), "version": stored.version}
 
     def record(outcome: str, reason: str | None = None) -> None:
         extra = {"reason": reason} if reason else {}
@@ -50,22 +68,30 @@ def secret_reveal(
             outcome=outcome,
             actor=user,
             request=request,
-            target=secret.path,
+            target=stored.secret_path,
             detail={**detail, **extra},
         )
 
     try:
-        reveal_budget_take(user=user, secret_id=secret.pk)
+        reveal_budget_take(user=user, secret_id=stored.secret_id)
     except RevealBudgetExceeded:
         record(Outcome.DENIED, "reveal budget")
         raise
     try:
-        with transaction.atomic():
-            # The record comes first: if it fails, we never decrypt (no plaintext without a record).
-            record(Outcome.SUCCESS)
-            content = version_open(version=stored, owner_id=secret.owner_id)
+        content = version_open(version=stored, owner_id=user.pk)
     except DecryptError:
-        # The success record rolled back with the transaction; record what really happened.
         record(Outcome.FAILURE, "decrypt failed")
         raise
-    return RevealedSecret(path=secret.path, version=stored.version, fields=content.fields, notes=content.notes)
+    # Decrypted first and recorded second, so the record is one short transaction of its own and a failed
+    # decrypt never needs a success record rolled back; nothing leaves this function before the record.
+    record(Outcome.SUCCESS)
+    return RevealedSecret(
+        path=stored.secret_path,
+        version=stored.version,
+        fields=content.fields,
+        notes=content.notes,
+        secret_id=stored.secret_id,
+        created=stored.created,
+        deletion_due=deletion_due,
+        custom_metadata=stored.custom_metadata,
+    )

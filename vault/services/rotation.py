@@ -4,7 +4,7 @@ import logging
 
 from django.db import connection, transaction
 
-from vault.crypto import DecryptError, keyring, rewrap, row_aad
+from vault.crypto import DecryptError, keyring, rewrap_many, row_aad
 from vault.models import SecretVersion
 
 logger = logging.getLogger(__name__)
@@ -41,15 +41,14 @@ def secret_versions_rewrap_batch(*, to_kek: str, after_id: int = 0, batch_size: 
         rows = _batch(to_kek=to_kek, after_id=after_id, batch_size=batch_size)
         if not rows:
             return 0, None
+        items = [(row.wrapped_key, row_aad(row.secret.owner_id, row.secret.id, row.version)) for row in rows]
+        results = rewrap_many(items, to_kek=to_kek, ring=ring)
         changed = []
-        for row in rows:
-            aad = row_aad(row.secret.owner_id, row.secret.id, row.version)
-            try:
-                row.wrapped_key = rewrap(bytes(row.wrapped_key), aad=aad, to_kek=to_kek, ring=ring)
-            except DecryptError:
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, DecryptError):
                 logger.error("rewrap skipped secret version %s: its data key does not open", row.pk)
                 continue
-            row.kek_id = to_kek
+            row.wrapped_key, row.kek_id = result, to_kek
             changed.append(row)
         SecretVersion.objects.bulk_update(changed, ["wrapped_key", "kek_id"])
     return len(changed), rows[-1].pk

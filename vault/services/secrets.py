@@ -8,12 +8,14 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.services.audit import Action, audit_record
-from vault.models import Secret, SecretVersion
-from vault.services.errors import CheckAndSetMismatch, CheckAndSetRequired, SecretExists
+from vault.models import DEFAULT_MOUNT, Mount, Secret, SecretVersion
+from vault.services.errors import CheckAndSetMismatch, CheckAndSetRequired, InvalidMetadata, SecretExists
 from vault.services.lookup import secret_locked, version_get
+from vault.services.mounts import mount_settings
 from vault.services.sealing import version_open, version_seal
 from vault.services.validation import (
     CleanVersion,
+    delete_after_clean,
     max_versions_clean,
     metadata_clean,
     path_normalize,
@@ -32,16 +34,20 @@ def search_text(*, path: str, tags: list[str], field_names: list[str]) -> str:
     return "\n" + "\n".join(lines) + "\n"
 
 
+def mount_detail(mount: str) -> dict:
+    """What audit records add to name a secret outside the default mount (their target is the path alone)."""
+    return {} if mount == DEFAULT_MOUNT else {"mount": mount}
+
+
 def _audit(action: str, *, owner, secret: Secret, request, **detail) -> None:
-    audit_record(
-        action=action, actor=owner, request=request, target=secret.path, detail={"secret": secret.pk, **detail}
-    )
+    detail = {"secret": secret.pk, **mount_detail(secret.mount), **detail}
+    audit_record(action=action, actor=owner, request=request, target=secret.path, detail=detail)
 
 
-def _cas_check(*, secret: Secret | None, cas: int | None) -> None:
+def _cas_check(*, secret: Secret | None, cas: int | None, mount: Mount) -> None:
     current = secret.current_version if secret is not None else 0
     if cas is None:
-        if secret is not None and secret.cas_required:
+        if mount.cas_required or (secret is not None and secret.cas_required):
             raise CheckAndSetRequired("This secret requires check-and-set: send the version your edit is based on.")
         return
     if isinstance(cas, bool) or not isinstance(cas, int) or cas < 0:
@@ -58,7 +64,7 @@ def _cas_check(*, secret: Secret | None, cas: int | None) -> None:
 
 
 @sensitive_variables("content")
-def _version_write(*, secret: Secret, content: CleanVersion, actor) -> SecretVersion:
+def _version_write(*, secret: Secret, content: CleanVersion, actor, mount: Mount) -> SecretVersion:
     """Append the next version to a locked secret and prune versions beyond its max_versions."""
     number = secret.current_version + 1
     sealed = version_seal(owner_id=secret.owner_id, secret_id=secret.pk, number=number, content=content)
@@ -77,15 +83,27 @@ def _version_write(*, secret: Secret, content: CleanVersion, actor) -> SecretVer
     secret.updated = now
     secret.search_text = search_text(path=secret.path, tags=secret.tags, field_names=content.field_names)
     secret.save(update_fields=["current_version", "updated", "search_text"])
-    _prune(secret)
+    _prune(secret, mount=mount)
     return version
 
 
-def _prune(secret: Secret) -> int:
-    """Remove versions older than the newest max_versions (their rows and blobs go: destroyed for good)."""
-    keep = secret.max_versions or settings.VAULT_DEFAULT_MAX_VERSIONS
+def _prune(secret: Secret, *, mount: Mount) -> int:
+    """Remove versions older than the newest max_versions (their rows and blobs go: destroyed for good).
+
+    As in Vault, the lower of the secret's and the mount's non-zero max_versions applies, else the setting.
+    """
+    keep = min((n for n in (secret.max_versions, mount.max_versions) if n), default=settings.VAULT_DEFAULT_MAX_VERSIONS)
     deleted, _ = SecretVersion.objects.filter(secret=secret, version__lte=secret.current_version - keep).delete()
     return deleted
+
+
+@sensitive_variables("content")
+def _current_notes(secret: Secret) -> str:
+    """The notes of the secret's current version, or "" when it has none readable (deleted or destroyed)."""
+    current = SecretVersion.objects.filter(secret=secret, version=secret.current_version).first()
+    if current is None or current.destroyed or current.deleted_at is not None:
+        return ""
+    return version_open(version=current, owner_id=secret.owner_id).notes
 
 
 @sensitive_variables("fields", "notes", "content")
@@ -99,6 +117,7 @@ def secret_create(
     custom_metadata: Mapping[str, str] | None = None,
     max_versions: int | None = None,
     cas_required: bool = False,
+    mount: str = DEFAULT_MOUNT,
     request=None,
 ) -> SecretVersion:
     """Create the secret at `path` with version 1. SecretExists if the path is taken; VaultError on bad input.
@@ -111,12 +130,14 @@ def secret_create(
     metadata = metadata_clean(custom_metadata)
     max_versions = max_versions_clean(max_versions)
     with transaction.atomic():
+        settings_ = mount_settings(owner=owner, path=mount)
         try:
             # Its own savepoint, so only the unique (owner, path) constraint is read as "taken" (a concurrent
             # create included), never a failure of the version or audit writes below.
             with transaction.atomic():
                 secret = Secret.objects.create(
                     owner=owner,
+                    mount=mount,
                     path=path,
                     tags=tags,
                     custom_metadata=metadata,
@@ -125,16 +146,27 @@ def secret_create(
                 )
         except IntegrityError:
             raise SecretExists("A secret already exists at that path.") from None
-        version = _version_write(secret=secret, content=content, actor=owner)
+        version = _version_write(secret=secret, content=content, actor=owner, mount=settings_)
         _audit(Action.SECRET_CREATE, owner=owner, secret=secret, request=request, version=version.version)
     return version
 
 
 @sensitive_variables("fields", "notes", "content")
 def secret_update(
-    *, owner, path: str, fields: Fields, notes: str = "", cas: int | None = None, request=None
+    *,
+    owner,
+    path: str,
+    fields: Fields,
+    notes: str = "",
+    cas: int | None = None,
+    mount: str = DEFAULT_MOUNT,
+    keep_notes: bool = False,
+    request=None,
 ) -> SecretVersion:
     """Write a new version holding exactly `fields` and `notes` (a full replacement, like KV v2 PUT).
+
+    `keep_notes`: carry the current version's notes over instead (the KV v2 API has no notes, and a script's
+    write must not drop what a person wrote); they are decrypted inside this call and never leave it.
 
     Creates the secret when missing (as KV v2 does), unless `cas` says otherwise. `cas=0`: create only;
     `cas=N`: only if the current version is N; else CheckAndSetMismatch and nothing is written. A secret with
@@ -143,31 +175,37 @@ def secret_update(
     path = path_normalize(path)
     content = version_clean(fields=fields, notes=notes)
     with transaction.atomic():
-        secret = Secret.objects.select_for_update().filter(owner=owner, path=path).first()
-        _cas_check(secret=secret, cas=cas)
+        settings_ = mount_settings(owner=owner, path=mount)
+        secret = Secret.objects.select_for_update().filter(owner=owner, mount=mount, path=path).first()
+        _cas_check(secret=secret, cas=cas, mount=settings_)
+        if keep_notes and secret is not None:
+            content = version_clean(fields=content.fields, notes=_current_notes(secret))
         if secret is None:
             try:
                 with transaction.atomic():
-                    secret = Secret.objects.create(owner=owner, path=path)
+                    secret = Secret.objects.create(owner=owner, mount=mount, path=path)
             except IntegrityError:
                 raise CheckAndSetMismatch("The secret was created by another write at the same moment.") from None
             action = Action.SECRET_CREATE
         else:
             action = Action.SECRET_UPDATE
-        version = _version_write(secret=secret, content=content, actor=owner)
+        version = _version_write(secret=secret, content=content, actor=owner, mount=settings_)
         _audit(action, owner=owner, secret=secret, request=request, version=version.version)
     return version
 
 
-def secret_restore_version(*, owner, path: str, version: int, cas: int | None = None, request=None) -> SecretVersion:
+def secret_restore_version(
+    *, owner, path: str, version: int, cas: int | None = None, mount: str = DEFAULT_MOUNT, request=None
+) -> SecretVersion:
     """Write the content of an older `version` as a new current version. VersionUnavailable if it is
     deleted or destroyed; CheckAndSet errors as for secret_update. The plaintext never leaves this call."""
     with transaction.atomic():
-        secret = secret_locked(owner=owner, path=path)
-        _cas_check(secret=secret, cas=cas)
+        settings_ = mount_settings(owner=owner, path=mount)
+        secret = secret_locked(owner=owner, path=path, mount=mount)
+        _cas_check(secret=secret, cas=cas, mount=settings_)
         source = version_get(secret=secret, version=version)
         content = version_open(version=source, owner_id=secret.owner_id)
-        written = _version_write(secret=secret, content=content, actor=owner)
+        written = _version_write(secret=secret, content=content, actor=owner, mount=settings_)
         _audit(
             Action.SECRET_RESTORE, owner=owner, secret=secret, request=request, version=written.version, source=version
         )
@@ -186,7 +224,7 @@ def secret_move(*, owner, path: str, new_path: str, request=None) -> Secret:
             old_path = secret.path
             if new_path == old_path:
                 return secret
-            if Secret.objects.filter(owner=owner, path=new_path).exists():
+            if Secret.objects.filter(owner=owner, mount=secret.mount, path=new_path).exists():
                 raise SecretExists("A secret already exists at the new path.")
             current = secret.versions.filter(version=secret.current_version).values_list("field_names", flat=True)
             secret.path = new_path
@@ -209,11 +247,17 @@ def secret_metadata_update(
     custom_metadata: Mapping[str, str] | None = None,
     max_versions: int | None = None,
     cas_required: bool | None = None,
+    delete_version_after: int | None = None,
+    mount: str = DEFAULT_MOUNT,
     request=None,
 ) -> Secret:
-    """Change the secret's metadata; arguments left None are kept. A lower max_versions prunes at once."""
+    """Change the secret's metadata; arguments left None are kept. A lower max_versions prunes at once.
+
+    max_versions 0 and delete_version_after 0 mean "as the mount says" (Vault's meaning).
+    """
     with transaction.atomic():
-        secret = secret_locked(owner=owner, path=path)
+        settings_ = mount_settings(owner=owner, path=mount)
+        secret = secret_locked(owner=owner, path=path, mount=mount)
         changed = []
         if tags is not None:
             secret.tags = tags_clean(tags)
@@ -222,10 +266,15 @@ def secret_metadata_update(
             secret.custom_metadata = metadata_clean(custom_metadata)
             changed.append("custom_metadata")
         if max_versions is not None:
-            secret.max_versions = max_versions_clean(max_versions)
+            secret.max_versions = max_versions_clean(max_versions) if max_versions != 0 else None
             changed.append("max_versions")
+        if delete_version_after is not None:
+            secret.delete_version_after = delete_after_clean(delete_version_after)
+            changed.append("delete_version_after")
         if cas_required is not None:
-            secret.cas_required = bool(cas_required)
+            if not isinstance(cas_required, bool):
+                raise InvalidMetadata("cas_required must be true or false.")
+            secret.cas_required = cas_required
             changed.append("cas_required")
         if not changed:
             return secret
@@ -233,15 +282,15 @@ def secret_metadata_update(
         secret.search_text = search_text(path=secret.path, tags=secret.tags, field_names=next(iter(current), []))
         secret.updated = timezone.now()
         secret.save(update_fields=[*changed, "search_text", "updated"])
-        _prune(secret)
+        _prune(secret, mount=settings_)
         _audit(Action.SECRET_METADATA, owner=owner, secret=secret, request=request, changed=changed)
     return secret
 
 
-def secret_delete_all(*, owner, path: str, request=None) -> int:
+def secret_delete_all(*, owner, path: str, mount: str = DEFAULT_MOUNT, request=None) -> int:
     """Delete the secret with all its versions and blobs (KV v2 metadata delete). Returns versions removed."""
     with transaction.atomic():
-        secret = secret_locked(owner=owner, path=path)
+        secret = secret_locked(owner=owner, path=path, mount=mount)
         count = secret.versions.count()
         # The audit row is written before the delete so it can name the secret; both commit or neither.
         _audit(Action.SECRET_DELETE_ALL, owner=owner, secret=secret, request=request, versions=count)

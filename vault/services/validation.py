@@ -158,6 +158,17 @@ def metadata_clean(metadata: Mapping[str, str] | None) -> dict[str, str]:
     return dict(metadata)
 
 
+# A year: far beyond any sensible automatic deletion, and a small integer of seconds on every database.
+DELETE_AFTER_LIMIT = 366 * 24 * 3600
+
+
+def delete_after_clean(seconds: object) -> int:
+    """delete_version_after in whole seconds, 0 (never) to DELETE_AFTER_LIMIT."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= DELETE_AFTER_LIMIT:
+        raise InvalidMetadata(f"delete_version_after must be 0 to {DELETE_AFTER_LIMIT} seconds.")
+    return seconds
+
+
 def max_versions_clean(max_versions: int | None) -> int | None:
     if max_versions is None:
         return None

@@ -14,7 +14,8 @@ def secret_diff_view(request, secret_path: str):
     if not form.is_valid():
         return bad_request(request, "Choose two version numbers to compare.", secret_path=secret_path)
     try:
-        diff = secret_diff(owner=request.user, path=secret_path, a=form.cleaned_data["a"], b=form.cleaned_data["b"])
+        versions = {"a": form.cleaned_data["a"], "b": form.cleaned_data["b"]}
+        diff = secret_diff(owner=request.user, path=secret_path, request=request, **versions)
     except VaultError as error:
         return vault_error(request, error, secret_path=secret_path)
     except DecryptError:

@@ -9,7 +9,8 @@ later telemetry write builds on.
 from django.utils import timezone
 
 from bench.harness import compare, rate
-from telemetry import mongo, services
+from telemetry import mongo
+from telemetry.services.heartbeat import heartbeat_record
 
 WRITES_PER_ROUND = 300
 
@@ -18,7 +19,7 @@ def heartbeat_write():
     collection = mongo.database()["bench_heartbeats_raw"]
 
     def keyhold() -> float:
-        return rate(lambda: services.heartbeat_record(worker="bench", requested_by="schedule"), WRITES_PER_ROUND)
+        return rate(lambda: heartbeat_record(worker="bench", requested_by="schedule"), WRITES_PER_ROUND)
 
     def baseline() -> float:
         return rate(

@@ -12,8 +12,9 @@ import logging
 import re
 from datetime import UTC, datetime
 
-# What accounts.services.tokens issues: `khp_<8 hex prefix>_<43 base64url>`; the prefix alone is not secret.
-TOKEN = re.compile(r"(khp_[0-9a-f]{8}_)[A-Za-z0-9_-]{43}")
+# API tokens (accounts.services.tokens, `khp_`) and sensor ingest tokens (telemetry.services.sensors,
+# `khs_`): `<tag>_<8 hex prefix>_<43 base64url>`; the prefix alone is not secret.
+TOKEN = re.compile(r"(kh[ps]_[0-9a-f]{8}_)[A-Za-z0-9_-]{43}")
 # C0 controls except TAB, DEL, and the C1 range (ESC-less ANSI sequences start with \x9b).
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 

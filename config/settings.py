@@ -255,6 +255,22 @@ VAULT_API_LOGIN_MAX_TTL = env.read_int("VAULT_API_LOGIN_MAX_TTL", 24 * 3600)
 if VAULT_API_RATE_LIMIT < 0 or not 60 <= VAULT_API_LOGIN_TTL <= VAULT_API_LOGIN_MAX_TTL:
     raise ImproperlyConfigured("VAULT_API_RATE_LIMIT must be >= 0 and 60 <= VAULT_API_LOGIN_TTL <= _MAX_TTL.")
 
+# --- Telemetry -------------------------------------------------------------------------------
+
+# Readings one HTTP request may carry, and readings per Celery task (the batch the worker inserts).
+TELEMETRY_BATCH_MAX = env.read_int("TELEMETRY_BATCH_MAX", 5000)
+TELEMETRY_TASK_BATCH = env.read_int("TELEMETRY_TASK_BATCH", 1000)
+# How far from the server's clock a reading's timestamp may be (seconds): older or further ahead is refused.
+TELEMETRY_MAX_AGE_SECONDS = env.read_int("TELEMETRY_MAX_AGE_SECONDS", 7 * 24 * 3600)
+TELEMETRY_MAX_FUTURE_SECONDS = env.read_int("TELEMETRY_MAX_FUTURE_SECONDS", 300)
+# Retention: raw readings expire through a TTL index; minute and hour rollups are kept longer.
+TELEMETRY_RAW_RETENTION_DAYS = env.read_int("TELEMETRY_RAW_RETENTION_DAYS", 30)
+TELEMETRY_ROLLUP_RETENTION_DAYS = env.read_int("TELEMETRY_ROLLUP_RETENTION_DAYS", 730)
+if not 1 <= TELEMETRY_TASK_BATCH <= TELEMETRY_BATCH_MAX or TELEMETRY_MAX_AGE_SECONDS < 60:
+    raise ImproperlyConfigured("Need 1 <= TELEMETRY_TASK_BATCH <= TELEMETRY_BATCH_MAX, TELEMETRY_MAX_AGE_SECONDS >= 60")
+if TELEMETRY_MAX_AGE_SECONDS > TELEMETRY_RAW_RETENTION_DAYS * 86400:
+    raise ImproperlyConfigured("TELEMETRY_MAX_AGE_SECONDS cannot exceed the raw retention: those would expire at once.")
+
 # --- Mail ------------------------------------------------------------------------------------
 
 # Django 6.1 configures mail through MAILERS; the environment keeps the familiar EMAIL_* names.

@@ -1,6 +1,7 @@
 """MongoDB documents (mongoengine) for telemetry."""
 
 import mongoengine as me
+from django.conf import settings
 from django.utils import timezone
 
 
@@ -15,4 +16,34 @@ class Heartbeat(me.Document):
         "collection": "heartbeats",
         "indexes": [{"fields": ["-created"]}, {"fields": ["created"], "expireAfterSeconds": 7 * 24 * 3600}],
         "ordering": ["-created"],
+    }
+
+
+class Reading(me.Document):
+    """One raw reading. Short field names because there are millions; see telemetry.readings.
+
+    `_id` is "sensor:metric:ts_ns:seq" (readings.reading_id), which makes inserts idempotent. The
+    TTL index on `t` is the retention of raw readings (TELEMETRY_RAW_RETENTION_DAYS).
+    """
+
+    id = me.StringField(primary_key=True)
+    sensor = me.IntField(db_field="s", required=True)
+    metric = me.StringField(db_field="m", required=True)
+    time = me.DateTimeField(db_field="t", required=True)
+    ns = me.LongField(required=True)
+    value = me.DynamicField(db_field="v")
+    seq = me.LongField(db_field="q", default=0)
+    tags = me.DictField(db_field="g")
+
+    meta = {
+        "collection": "readings",
+        "indexes": [
+            # Per-sensor time ranges: the sensor page, the series API, CSV export and rollups.
+            {"fields": ["sensor", "metric", "time"], "name": "sensor_metric_time"},
+            {
+                "fields": ["time"],
+                "name": "retention",
+                "expireAfterSeconds": settings.TELEMETRY_RAW_RETENTION_DAYS * 86400,
+            },
+        ],
     }

@@ -1,4 +1,4 @@
-"""Telemetry writes."""
+"""The heartbeat: one document proving web, broker, worker and MongoDB work together."""
 
 from telemetry import mongo
 from telemetry.documents import Heartbeat

@@ -1,0 +1,1 @@
+"""Telemetry writes: sensors, the reading pipeline and the heartbeat."""

@@ -270,6 +270,22 @@ if not 1 <= TELEMETRY_TASK_BATCH <= TELEMETRY_BATCH_MAX or TELEMETRY_MAX_AGE_SEC
     raise ImproperlyConfigured("Need 1 <= TELEMETRY_TASK_BATCH <= TELEMETRY_BATCH_MAX, TELEMETRY_MAX_AGE_SECONDS >= 60")
 if TELEMETRY_MAX_AGE_SECONDS > TELEMETRY_RAW_RETENTION_DAYS * 86400:
     raise ImproperlyConfigured("TELEMETRY_MAX_AGE_SECONDS cannot exceed the raw retention: those would expire at once.")
+# Socket listener (docs/telemetry-listener.md): a rotated device HMAC key's predecessor stays valid this long.
+TELEMETRY_HMAC_GRACE_SECONDS = env.read_int("TELEMETRY_HMAC_GRACE_SECONDS", 3600)
+TELEMETRY_LISTENER_HOST = env.read("TELEMETRY_LISTENER_HOST") or "127.0.0.1"
+TELEMETRY_UDP_PORT = env.read_int("TELEMETRY_UDP_PORT", 8094)
+TELEMETRY_TCP_PORT = env.read_int("TELEMETRY_TCP_PORT", 8095)
+# Readings handed to the broker at once, and the longest a reading waits for its batch (milliseconds).
+TELEMETRY_LISTENER_BATCH = env.read_int("TELEMETRY_LISTENER_BATCH", 1000)
+TELEMETRY_LISTENER_FLUSH_MS = env.read_int("TELEMETRY_LISTENER_FLUSH_MS", 200)
+# Batches kept on disk (VAR_DIR/spool) while the broker is down; past the cap the newest batch is dropped.
+TELEMETRY_SPOOL_MAX_MB = env.read_int("TELEMETRY_SPOOL_MAX_MB", 256)
+if TELEMETRY_HMAC_GRACE_SECONDS < 0 or not 1 <= TELEMETRY_LISTENER_BATCH <= TELEMETRY_BATCH_MAX:
+    raise ImproperlyConfigured("Need TELEMETRY_HMAC_GRACE_SECONDS >= 0, 1 <= TELEMETRY_LISTENER_BATCH <= _BATCH_MAX")
+if not 10 <= TELEMETRY_LISTENER_FLUSH_MS <= 60_000 or TELEMETRY_SPOOL_MAX_MB < 1:
+    raise ImproperlyConfigured("Need 10 <= TELEMETRY_LISTENER_FLUSH_MS <= 60000 and TELEMETRY_SPOOL_MAX_MB >= 1")
+if not all(0 <= port <= 65535 for port in (TELEMETRY_UDP_PORT, TELEMETRY_TCP_PORT)):
+    raise ImproperlyConfigured("TELEMETRY_UDP_PORT and TELEMETRY_TCP_PORT must be 0 (any free port) to 65535")
 
 # --- Mail ------------------------------------------------------------------------------------
 

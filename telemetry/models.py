@@ -20,6 +20,9 @@ class Sensor(models.Model):
     # The ingest token: its visible `khs_<prefix>` part and the SHA-256 of the whole value.
     token_prefix = models.CharField(max_length=16, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)
+    # The vault secret holding the device HMAC key (telemetry.services.devicekeys); by reference, so a move in
+    # the vault keeps it working, and a delete there (SET_NULL) turns HMAC signing off.
+    hmac_secret = models.ForeignKey("vault.Secret", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "name"], name="sensor_unique_name_per_owner")]

@@ -1,4 +1,4 @@
-"""Telemetry pages: thin views over selectors and tasks."""
+"""Staff status page: the latest heartbeat, and a button to send one."""
 
 import logging
 

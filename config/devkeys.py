@@ -13,13 +13,19 @@ def _read_or_create(path: Path, make) -> str:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     value = make()
-    # O_EXCL: when two processes start at once, one writes and the other reads the winner's key.
+    # Written whole to a private file, then linked into place: link() fails if the name exists, so
+    # when two processes start at once one wins and the other reads the winner's complete key
+    # (never an empty file caught between create and write).
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(value + "\n")
+        os.link(temporary, path)
     except FileExistsError:
         return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
+    finally:
+        temporary.unlink(missing_ok=True)
     return value
 
 

@@ -1,0 +1,1 @@
+"""The UDP and TCP line-protocol listener (docs/telemetry-listener.md)."""

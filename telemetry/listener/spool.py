@@ -1,0 +1,86 @@
+"""A bounded on-disk spool of reading batches the broker refused, replayed oldest first when it is back.
+
+One JSON-lines file per batch (one wire-form reading a line), written to a temporary name, fsync'd and
+renamed, so a crash leaves whole batches or none. Names sort by time, so replay keeps arrival order.
+When the cap is reached the NEWEST batch is refused (logged and counted): what is already on disk keeps
+its order and nothing written is ever rewritten. Replaying a batch twice is harmless: `_id`s are derived.
+"""
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+logger = logging.getLogger("telemetry.listener")
+
+SUFFIX = ".jsonl"
+
+
+class Spool:
+    def __init__(self, directory: Path, *, max_bytes: int):
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Leftovers of a write cut short by a crash: never renamed, so never complete.
+        for partial in self.directory.glob("*.tmp"):
+            partial.unlink(missing_ok=True)
+        self._sequence = 0
+        self.bytes = sum(path.stat().st_size for path in self.files())
+        self.dropped_batches = 0
+        self.dropped_readings = 0
+
+    def files(self) -> list[Path]:
+        return sorted(self.directory.glob(f"*{SUFFIX}"))
+
+    def __len__(self) -> int:
+        return len(self.files())
+
+    def append(self, readings: list) -> bool:
+        """Store a batch durably; False (logged, counted) when the spool is full."""
+        data = "".join(json.dumps(reading, separators=(",", ":")) + "\n" for reading in readings).encode()
+        if self.bytes + len(data) > self.max_bytes:
+            self.dropped_batches += 1
+            self.dropped_readings += len(readings)
+            logger.error(
+                "listener: spool full (%d of %d bytes); dropped the newest batch of %d readings (%d dropped so far)",
+                self.bytes,
+                self.max_bytes,
+                len(readings),
+                self.dropped_readings,
+            )
+            return False
+        self._sequence += 1
+        name = f"{time.time_ns():020d}-{os.getpid()}-{self._sequence:06d}"
+        temporary = self.directory / f"{name}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.rename(self.directory / f"{name}{SUFFIX}")
+        self._sync_directory()
+        self.bytes += len(data)
+        return True
+
+    def oldest(self) -> tuple[Path, list] | None:
+        """The oldest batch and its readings; an unreadable file is set aside (renamed .bad) and logged."""
+        for path in self.files():
+            try:
+                return path, [json.loads(line) for line in path.read_bytes().splitlines() if line]
+            except (OSError, ValueError):
+                logger.error("listener: spool file %s is unreadable; set aside as .bad", path.name)
+                self.bytes -= path.stat().st_size
+                path.rename(path.with_suffix(".bad"))
+        return None
+
+    def remove(self, path: Path) -> None:
+        size = path.stat().st_size
+        path.unlink()
+        self.bytes -= size
+
+    def _sync_directory(self) -> None:
+        descriptor = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

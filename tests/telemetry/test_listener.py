@@ -1,0 +1,75 @@
+"""The socket listener end to end: UDP and TCP lines reach MongoDB exactly once through the real worker."""
+
+import time
+
+import pytest
+
+from telemetry.services.devicekeys import sensor_hmac_rotate
+from telemetry.services.sensors import sensor_create
+from tests.telemetry.listener_support import lines_for, send_tcp, send_udp, signed, thread_listener
+from tests.waiting import wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+COUNT = 10_000
+
+
+@pytest.fixture
+def sensor(django_user_model):
+    owner = django_user_model.objects.create_user(email="listener@example.test", password="x" * 16)
+    return sensor_create(owner=owner, name="roof")
+
+
+@pytest.fixture
+def listener(tmp_path, celery_worker_thread, mongo_db):
+    listener = thread_listener(tmp_path)
+    yield listener
+    listener.stop()
+
+
+def stored(mongo_db, sensor_id: int) -> int:
+    return mongo_db["readings"].count_documents({"s": sensor_id})
+
+
+def test_ten_thousand_udp_readings_land_exactly_once(listener, sensor, mongo_db):
+    sensor, token = sensor
+    send_udp(listener.udp_address, lines_for(token, COUNT))
+    wait_until(lambda: listener.counters.datagrams >= COUNT, timeout=30)
+    # Every datagram sent was received (paced sender, large SO_RCVBUF), so every reading must arrive.
+    wait_until(lambda: stored(mongo_db, sensor.pk) >= COUNT, timeout=60)
+    assert listener.counters.datagrams == COUNT
+    assert listener.counters.readings == COUNT
+    assert listener.counters.rejected == 0
+    time.sleep(0.5)
+    assert stored(mongo_db, sensor.pk) == COUNT
+
+
+def test_ten_thousand_tcp_readings_land_exactly_once(listener, sensor, mongo_db):
+    sensor, token = sensor
+    lines = lines_for(token, COUNT)
+    # Over two connections, the second ending without a final newline (its last line still counts).
+    send_tcp(listener.tcp_address, lines[: COUNT // 2])
+    send_tcp(listener.tcp_address, lines[COUNT // 2 :])
+    wait_until(lambda: stored(mongo_db, sensor.pk) >= COUNT, timeout=60)
+    assert listener.counters.tcp_lines == COUNT
+    assert listener.counters.readings == COUNT
+    time.sleep(0.5)
+    assert stored(mongo_db, sensor.pk) == COUNT
+
+
+def test_several_lines_in_one_datagram_are_each_read(listener, sensor, mongo_db):
+    sensor, token = sensor
+    send_udp(listener.udp_address, [b"\n".join(lines_for(token, 20))])
+    wait_until(lambda: stored(mongo_db, sensor.pk) == 20, timeout=30)
+
+
+def test_a_replayed_signed_datagram_is_stored_once(listener, sensor, mongo_db):
+    sensor, _token = sensor
+    key = sensor_hmac_rotate(sensor=sensor)
+    datagram = signed(sensor.pk, key, f"door open=true {time.time_ns()}")
+    send_udp(listener.udp_address, [datagram] * 5)
+    wait_until(lambda: listener.counters.readings == 5, timeout=30)
+    wait_until(lambda: stored(mongo_db, sensor.pk) == 1, timeout=30)
+    time.sleep(0.5)
+    assert stored(mongo_db, sensor.pk) == 1
+    assert mongo_db["readings"].find_one({"s": sensor.pk})["m"] == "door.open"

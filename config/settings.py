@@ -260,6 +260,10 @@ if VAULT_API_RATE_LIMIT < 0 or not 60 <= VAULT_API_LOGIN_TTL <= VAULT_API_LOGIN_
 # Readings one HTTP request may carry, and readings per Celery task (the batch the worker inserts).
 TELEMETRY_BATCH_MAX = env.read_int("TELEMETRY_BATCH_MAX", 5000)
 TELEMETRY_TASK_BATCH = env.read_int("TELEMETRY_TASK_BATCH", 1000)
+# Largest ingest request body in bytes, also after gzip decompression (telemetry.ingest.body).
+TELEMETRY_INGEST_MAX_BYTES = env.read_int("TELEMETRY_INGEST_MAX_BYTES", 4 * 1024 * 1024)
+if not 64 * 1024 <= TELEMETRY_INGEST_MAX_BYTES <= 256 * 1024 * 1024:
+    raise ImproperlyConfigured("TELEMETRY_INGEST_MAX_BYTES must be from 65536 to 268435456 bytes.")
 # How far from the server's clock a reading's timestamp may be (seconds): older or further ahead is refused.
 TELEMETRY_MAX_AGE_SECONDS = env.read_int("TELEMETRY_MAX_AGE_SECONDS", 7 * 24 * 3600)
 TELEMETRY_MAX_FUTURE_SECONDS = env.read_int("TELEMETRY_MAX_FUTURE_SECONDS", 300)

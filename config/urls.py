@@ -14,6 +14,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),
     path("telemetry/", include("telemetry.urls")),
+    # Telemetry ingest at InfluxDB's paths (/api/v2/write, /write) and /api/telemetry/readings.
+    path("", include("telemetry.api_urls")),
     path("secrets/", include("vault.urls")),
     # HashiCorp Vault KV v2 compatible API (vault.api): token authentication only, JSON only.
     path("v1/", include("vault.api.urls")),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 EXPORT_MAX_ROWS = 100_000
-HEADER = ["time", "metric", "value", "unit", "seq", "tags"]
+HEADER = ["time", "metric", "value", "unit", "tags"]
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection, OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,12 +34,12 @@ def _line(cells: list[str]) -> str:
 
 
 def csv_lines(rows: Iterable[dict], units: dict, *, limit: int = EXPORT_MAX_ROWS) -> Iterator[str]:
-    """The header, then one line per reading ({"t","metric","value","seq","tags"}), at most `limit` of them."""
+    """The header, then one line per reading ({"t","metric","value","tags"}), at most `limit` of them."""
     yield _line(HEADER)
     for count, row in enumerate(rows):
         if count >= limit:
             yield _line([f"# truncated after {limit} readings: export a shorter range"])
             return
         metric = row.get("metric", "")
-        cells = [row.get("t"), metric, row.get("value"), units.get(metric, ""), row.get("seq"), row.get("tags") or ""]
+        cells = [row.get("t"), metric, row.get("value"), units.get(metric, ""), row.get("tags") or ""]
         yield _line([csv_cell(cell) for cell in cells])

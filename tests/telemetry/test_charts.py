@@ -20,13 +20,14 @@ def row(minutes: float, mean, low=None, high=None) -> dict:
 
 def render(series, **kwargs) -> ET.Element:
     svg = line_chart(series, start=START, end=END, step_seconds=60, title=kwargs.pop("title", "temp"), **kwargs)
-    return ET.fromstring(svg)
+    return ET.fromstring(svg)  # noqa: S314 - our own renderer's output, not untrusted XML
 
 
 def test_empty_series_says_no_data_and_draws_no_line():
     root = render([])
     assert "No data" in "".join(root.itertext())
-    assert root.findall(f"{SVG}polyline") == [] and root.findall(f"{SVG}circle") == []
+    assert root.findall(f"{SVG}polyline") == []
+    assert root.findall(f"{SVG}circle") == []
 
 
 def test_a_single_point_is_a_dot_with_its_band():
@@ -66,8 +67,9 @@ def test_hostile_title_and_unit_are_escaped():
     svg = line_chart(
         [row(1, 1.0)], start=START, end=END, step_seconds=60, title='<script>alert(1)</script>"', unit="&<b>"
     )
-    assert "<script>" not in svg and "<b>" not in svg
-    root = ET.fromstring(svg)
+    assert "<script>" not in svg
+    assert "<b>" not in svg
+    root = ET.fromstring(svg)  # noqa: S314 - our own renderer's output
     assert root.find(f"{SVG}title").text == '<script>alert(1)</script>" (&<b>)'
 
 
@@ -101,4 +103,5 @@ def test_any_series_renders_valid_svg_with_coordinates_in_the_view_box(rows):
         if shape.get("points"):
             for pair in shape.get("points").split():
                 x, y = map(float, pair.split(","))
-                assert 0 <= x <= 640 and 0 <= y <= 200
+                assert 0 <= x <= 640
+                assert 0 <= y <= 200

@@ -104,7 +104,7 @@ class Ingest:
                 line = line[:-1]
             sensor_id, signed = self.auth.sensor_for(prefix, line)
             now = now_ns()
-            point = parse_line(line, now_ns=now)
+            point = parse_line(line)
             if signed and point.timestamp_ns is None:
                 # Without its own time a replayed datagram would become a new reading: see the docs.
                 raise ReadingRejected("hmac-signed lines must carry a timestamp")

@@ -1,0 +1,81 @@
+"""Hostile input never stops the listener: it is refused, counted, and good lines still get through."""
+
+import os
+import socket
+import time
+
+import pytest
+
+from telemetry.listener.server import Limits
+from telemetry.services.sensors import sensor_create
+from tests.telemetry.listener_support import lines_for, send_tcp, send_udp, thread_listener
+from tests.waiting import wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e, pytest.mark.security]
+
+
+@pytest.fixture
+def sensor(django_user_model):
+    owner = django_user_model.objects.create_user(email="hostile@example.test", password="x" * 16)
+    return sensor_create(owner=owner, name="gate")
+
+
+@pytest.fixture
+def listener(tmp_path, celery_worker_thread, mongo_db):
+    listener = thread_listener(tmp_path, flush_ms=50, limits=Limits(max_connections=20, idle_seconds=2))
+    yield listener
+    listener.stop()
+
+
+def stored(mongo_db, sensor_id: int) -> int:
+    return mongo_db["readings"].count_documents({"s": sensor_id})
+
+
+def still_works(listener, mongo_db, sensor, token, expected: int) -> None:
+    send_udp(listener.udp_address, lines_for(token, 1, metric=f"alive{expected}"))
+    wait_until(lambda: stored(mongo_db, sensor.pk) == expected, timeout=20)
+
+
+def test_random_bytes_invalid_utf8_and_oversized_datagrams_are_counted(listener, sensor, mongo_db):
+    sensor, token = sensor
+    garbage = [os.urandom(size) for size in (1, 17, 300, 1400)]
+    garbage += [f"{token} ".encode() + b"caf\xe9 value=1i", f"{token} \x00\x01 value=1".encode()]
+    garbage += [b"x" * 60_000, f"{token} t value=1i {time.time_ns()}".encode() + b" " * 20_000]
+    garbage += [b"hmac:" + b"9" * 40 + b":" + b"A" * 43 + b" t value=1i", b"khs_" + b"\xff" * 70 + b" t value=1"]
+    send_udp(listener.udp_address, garbage, pace_every=1)
+    wait_until(lambda: listener.counters.rejected >= len(garbage), timeout=20)
+    assert listener.counters.readings == 0
+    still_works(listener, mongo_db, sensor, token, 1)
+
+
+def test_a_megabyte_tcp_line_closes_that_connection_only(listener, sensor, mongo_db):
+    sensor, token = sensor
+    with socket.create_connection(listener.tcp_address, timeout=10) as sock:
+        try:
+            sock.sendall(b"A" * 4_000_000 + b"\n")
+        except OSError:
+            pass  # the listener may close before we finish: that is the point
+        sock.settimeout(5)
+        try:
+            assert sock.recv(1) == b""  # closed by the listener
+        except ConnectionResetError:
+            pass
+    wait_until(lambda: listener.counters.rejected >= 1, timeout=10)
+    send_tcp(listener.tcp_address, lines_for(token, 5))
+    wait_until(lambda: stored(mongo_db, sensor.pk) == 5, timeout=20)
+
+
+def test_many_connections_are_capped_and_idle_ones_closed(listener, sensor, mongo_db):
+    sensor, token = sensor
+    sockets = [socket.create_connection(listener.tcp_address, timeout=10) for _ in range(40)]
+    try:
+        wait_until(lambda: listener.refused_connections >= 20, timeout=10)
+        assert listener.connections == 20
+        # Idle connections are closed after idle_seconds, which frees room for new ones.
+        wait_until(lambda: listener.connections == 0, timeout=10)
+    finally:
+        for sock in sockets:
+            sock.close()
+    send_tcp(listener.tcp_address, lines_for(token, 3))
+    wait_until(lambda: stored(mongo_db, sensor.pk) == 3, timeout=20)
+    still_works(listener, mongo_db, sensor, token, 4)

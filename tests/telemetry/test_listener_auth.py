@@ -106,12 +106,12 @@ def test_a_rotated_key_works_during_the_grace_period_only(listener, sensor, mong
 def test_a_disabled_sensor_is_refused_within_seconds(listener, sensor, mongo_db):
     sensor, token = sensor
     key = sensor_hmac_rotate(sensor=sensor)
-    send_udp(listener.udp_address, lines_for(token, 3) + [signed(sensor.pk, key, line("s"))])
+    send_udp(listener.udp_address, [*lines_for(token, 3), signed(sensor.pk, key, line("s"))])
     settle(listener, 4)
     assert stored(mongo_db, sensor.pk) == 4
     Sensor.objects.filter(pk=sensor.pk).update(enabled=False)
     time.sleep(0.4)
-    send_udp(listener.udp_address, lines_for(token, 3, start=10) + [signed(sensor.pk, key, line("s2"))])
+    send_udp(listener.udp_address, [*lines_for(token, 3, start=10), signed(sensor.pk, key, line("s2"))])
     settle(listener, 8)
     assert stored(mongo_db, sensor.pk) == 4
     assert listener.counters.rejected == 4

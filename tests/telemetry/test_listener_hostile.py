@@ -1,5 +1,6 @@
 """Hostile input never stops the listener: it is refused, counted, and good lines still get through."""
 
+import contextlib
 import os
 import socket
 import time
@@ -51,15 +52,12 @@ def test_random_bytes_invalid_utf8_and_oversized_datagrams_are_counted(listener,
 def test_a_megabyte_tcp_line_closes_that_connection_only(listener, sensor, mongo_db):
     sensor, token = sensor
     with socket.create_connection(listener.tcp_address, timeout=10) as sock:
-        try:
+        # The listener may close before we finish sending: that is the point.
+        with contextlib.suppress(OSError):
             sock.sendall(b"A" * 4_000_000 + b"\n")
-        except OSError:
-            pass  # the listener may close before we finish: that is the point
         sock.settimeout(5)
-        try:
+        with contextlib.suppress(ConnectionResetError):
             assert sock.recv(1) == b""  # closed by the listener
-        except ConnectionResetError:
-            pass
     wait_until(lambda: listener.counters.rejected >= 1, timeout=10)
     send_tcp(listener.tcp_address, lines_for(token, 5))
     wait_until(lambda: stored(mongo_db, sensor.pk) == 5, timeout=20)

@@ -77,13 +77,13 @@ def test_broker_outage_spools_survives_a_restart_and_replays_everything(
     assert mongo_db["readings"].count_documents({}) == 0
 
     # ...and once the broker answers, replays all of it; a worker on that broker stores it.
-    broker = subprocess.Popen(  # noqa: S603 - the bundled redis-server, fixed arguments
+    broker = subprocess.Popen(
         [str(REDIS_SERVER), "--port", str(port), "--bind", LOOPBACK, "--save", "", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
     )
     processes.append(broker)
     wait_until(lambda: redis_answers(port), timeout=20)
-    worker = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
+    worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "telemetry", "--pool", "solo"],
         cwd=BASE_DIR,
         env=env,

@@ -1,5 +1,6 @@
 """Server-rendered SVG line charts: the mean as a line over a min/max band, with gaps left open."""
 
+import itertools
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,10 +60,17 @@ def _number(value: float) -> str:
 
 
 def _runs(points: list[ChartPoint], step_seconds: float) -> list[list[ChartPoint]]:
-    """Split the points where a bucket is missing, so each run is drawn as one unbroken line."""
+    """Split the points where data is missing, so each run is drawn as one unbroken line.
+
+    A sensor that reports less often than the bucket width leaves every other bucket empty; that is
+    its rhythm, not a gap, so a gap is a pause longer than both GAP_STEPS buckets and 3 usual intervals.
+    """
+    intervals = sorted(b.t - a.t for a, b in itertools.pairwise(points))
+    usual = intervals[len(intervals) // 2] if intervals else 0.0
+    limit = max(step_seconds * GAP_STEPS, usual * 3)
     runs: list[list[ChartPoint]] = []
     for point in points:
-        if runs and point.t - runs[-1][-1].t <= step_seconds * GAP_STEPS:
+        if runs and point.t - runs[-1][-1].t <= limit:
             runs[-1].append(point)
         else:
             runs.append([point])

@@ -43,6 +43,13 @@ def test_a_gap_breaks_the_line_in_two():
     assert len(root.findall(f"{SVG}polygon")) == 2
 
 
+def test_a_sensor_slower_than_the_buckets_is_still_one_line():
+    # One reading every 3 minutes in 1-minute buckets: two empty buckets between points, no gap.
+    root = render([row(m, float(m)) for m in range(0, 60, 3)])
+    assert len(root.findall(f"{SVG}polyline")) == 1
+    assert root.findall(f"{SVG}circle") == []
+
+
 def test_consecutive_buckets_are_one_line():
     root = render([row(m, float(m), m - 1, m + 1) for m in range(60)])
     assert len(root.findall(f"{SVG}polyline")) == 1

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -170,7 +171,12 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
-CELERY_TASK_ROUTES = {"telemetry.tasks.*": {"queue": "telemetry"}}
+# The ingest path's tasks by name; everything else (rollups, retention, vault chores) goes to maintenance,
+# so a backlog of readings never delays them and a slow rollup never delays readings.
+CELERY_TASK_ROUTES = {
+    "telemetry.tasks.store_batch": {"queue": "telemetry"},
+    "telemetry.tasks.heartbeat": {"queue": "telemetry"},
+}
 CELERY_TASK_TIME_LIMIT = env.read_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.read_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 # With acks_late, a task whose worker dies is redelivered after the visibility timeout: keep
@@ -190,6 +196,10 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "telemetry-heartbeat": {"task": "telemetry.tasks.heartbeat", "schedule": 60.0},
+    # Rollups (telemetry.services.rollups): the last 10 closed minutes every minute, so late readings
+    # count; the last 2 closed hours from their minute rollups at two past each hour.
+    "telemetry-rollup-minutes": {"task": "telemetry.tasks.rollup_minutes", "schedule": 60.0},
+    "telemetry-rollup-hours": {"task": "telemetry.tasks.rollup_hours", "schedule": crontab(minute="2")},
     # Expired share links lose their ciphertext within a quarter of an hour (opening refuses them at once).
     "vault-shares-expire": {
         "task": "vault.tasks.shares_expire",
@@ -277,8 +287,8 @@ if TELEMETRY_MAX_AGE_SECONDS > TELEMETRY_RAW_RETENTION_DAYS * 86400:
 # Socket listener (docs/telemetry-listener.md): a rotated device HMAC key's predecessor stays valid this long.
 TELEMETRY_HMAC_GRACE_SECONDS = env.read_int("TELEMETRY_HMAC_GRACE_SECONDS", 3600)
 TELEMETRY_LISTENER_HOST = env.read("TELEMETRY_LISTENER_HOST") or "127.0.0.1"
-TELEMETRY_UDP_PORT = env.read_int("TELEMETRY_UDP_PORT", 8094)
-TELEMETRY_TCP_PORT = env.read_int("TELEMETRY_TCP_PORT", 8095)
+TELEMETRY_UDP_PORT = env.read_int("TELEMETRY_UDP_PORT", 8089)
+TELEMETRY_TCP_PORT = env.read_int("TELEMETRY_TCP_PORT", 8094)
 # Readings handed to the broker at once, and the longest a reading waits for its batch (milliseconds).
 TELEMETRY_LISTENER_BATCH = env.read_int("TELEMETRY_LISTENER_BATCH", 1000)
 TELEMETRY_LISTENER_FLUSH_MS = env.read_int("TELEMETRY_LISTENER_FLUSH_MS", 200)

@@ -1,0 +1,86 @@
+"""Poison batches: malformed readings are dead-lettered with their reason and never block the queue."""
+
+import time
+
+import pytest
+
+from telemetry import tasks
+from telemetry.documents import DeadLetter, Reading
+from telemetry.services import deadletters
+from telemetry.services.deadletters import batch_split
+from tests.waiting import wait_until
+
+NOW = time.time_ns()
+GOOD = [[5, "temp", NOW, 21.5, 0, None], [5, "temp", NOW + 1, 22, 1, {"room": "a"}]]
+BAD = [
+    "not a list",
+    [5, "temp", NOW],
+    [True, "temp", NOW, 1.0, 0, None],
+    [5, "", NOW, 1.0, 0, None],
+    [5, "temp", "yesterday", 1.0, 0, None],
+    [5, "temp", 2**70, 1.0, 0, None],
+    [5, "temp", NOW, float("nan"), 0, None],
+    [5, "temp", NOW, {"$where": "1"}, 0, None],
+    [5, "temp", NOW, 1.0, -1, None],
+    [5, "temp", NOW, 1.0, 0, {"k": 1}],
+    [5, "temp", NOW, 1.0, 0, ["tag"]],
+    [5, "temp", NOW, 1.0, 0, {"$set": "x"}],
+    [5, "temp", NOW, 1.0, 0, {"a\x00b": "x"}],
+]
+
+
+def test_batch_split_keeps_good_readings_and_names_each_bad_one():
+    good, bad, reasons = batch_split(GOOD + BAD)
+    assert good == GOOD
+    assert bad == BAD
+    assert len(reasons) == len(BAD)
+    assert reasons[0] == "a reading must be a list of 6 items"
+    assert "finite" in reasons[6]
+
+
+def test_an_old_reading_is_still_well_formed_in_the_worker():
+    # Age is checked at ingest; a batch that waited in the queue (or a backfill) is stored anyway.
+    old = [5, "temp", 10**18, 1.0, 0, None]
+    assert batch_split([old]) == ([old], [], [])
+
+
+def test_a_batch_that_is_not_a_list_is_dead_lettered_whole():
+    assert batch_split({"a": 1}) == ([], [{"a": 1}], ["a batch must be a list of readings"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_poison_batches_are_dead_lettered_and_the_queue_keeps_flowing(celery_worker_thread, mongo_db):
+    tasks.store_batch.delay(GOOD + BAD)
+    tasks.store_batch.delay("garbage")
+    tasks.store_batch.delay([[6, "humidity", NOW, 40.0, 0, None]])
+    wait_until(lambda: Reading.objects(sensor=6).count() == 1, timeout=30)
+    wait_until(lambda: DeadLetter.objects.count() == 2, timeout=30)
+    assert Reading.objects(sensor=5).count() == 2
+    mixed = DeadLetter.objects(reasons__size=len(BAD)).get()
+    assert mixed.readings[1:3] == [[5, "temp", NOW], [True, "temp", NOW, 1.0, 0, None]]
+    # An int BSON cannot hold is kept as text, the rest of the batch as it came.
+    assert mixed.readings[5] == repr(BAD[5])
+    assert mixed.readings[9] == BAD[9]
+    assert mixed.reason.startswith(f"{len(BAD)} malformed reading(s)")
+    assert mixed.task_id
+    whole = DeadLetter.objects(reasons=["a batch must be a list of readings"]).get()
+    assert whole.readings == ["garbage"]
+
+
+@pytest.mark.django_db
+def test_a_batch_still_failing_after_its_retries_is_dead_lettered(mongo_db, monkeypatch):
+    calls = []
+
+    def broken_store(readings):
+        # A fault the real servers cannot be made to produce on demand: every write fails.
+        calls.append(len(readings))
+        raise RuntimeError("disk says no")
+
+    monkeypatch.setattr(deadletters, "readings_store", broken_store)
+    # Eager: each retry runs at once instead of after its backoff.
+    assert tasks.store_batch.apply(args=[GOOD]).get() == 0
+    assert len(calls) == tasks.STORE_RETRIES + 1
+    letter = DeadLetter.objects.get()
+    assert letter.reason == f"still failing after {tasks.STORE_RETRIES} retries: RuntimeError"
+    assert letter.readings == GOOD
+    assert Reading.objects.count() == 0

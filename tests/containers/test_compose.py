@@ -192,12 +192,13 @@ def test_every_compose_setting_is_in_the_example_env_file():
     assert excluded_from_build_context("docker/compose.env.example")
 
 
-def test_listener_leaves_its_profile_once_the_command_exists():
-    command = ROOT / "telemetry" / "management" / "commands" / "telemetry_listener.py"
-    if command.exists():
-        assert "profiles" not in service("listener"), "telemetry_listener exists: start the listener by default"
-    else:
-        assert service("listener")["profiles"] == ["listener"]
+def test_listener_runs_by_default_with_its_command():
+    assert (ROOT / "telemetry" / "management" / "commands" / "telemetry_listener.py").exists()
+    assert "profiles" not in service("listener"), "`docker compose up` must start the listener too"
+    # The names the listener's settings read (config/settings.py).
+    assert {"TELEMETRY_LISTENER_HOST", "TELEMETRY_UDP_PORT", "TELEMETRY_TCP_PORT"} <= set(
+        service("listener")["environment"]
+    )
 
 
 def test_secrets_directory_is_never_committed():

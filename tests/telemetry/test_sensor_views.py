@@ -1,6 +1,8 @@
 """Sensor pages through the Django test client: every page, owner isolation, tokens shown once, bad input."""
 
+import os
 import time
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -12,11 +14,13 @@ from telemetry.models import Sensor
 from telemetry.services.rejects import rejects_record
 from telemetry.services.sensors import sensor_create, sensor_for_token
 from telemetry.services.writer import readings_store
+from tests.security.urlwalk import hostile_requests
 from vault.models import Secret
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery staple"
+WALK_REQUESTS = int(os.environ.get("KEYHOLD_WALK_REQUESTS", "200"))
 
 
 def make_user(django_user_model, email: str):
@@ -84,6 +88,8 @@ def test_another_owners_sensor_is_404_on_every_page_and_action(signed_in, strang
     assert strangers_sensor.name == "theirs"
     assert strangers_sensor.enabled
     assert "theirs" not in signed_in.get(url("sensor-list")).content.decode()
+    huge = reverse("telemetry:sensor-detail", kwargs={"sensor_id": 10**30})
+    assert signed_in.get(huge).status_code == 404
 
 
 def test_list_shows_own_sensors_with_last_value_and_unit(signed_in, sensor, strangers_sensor, mongo_db):
@@ -306,3 +312,29 @@ def test_admin_lists_sensors_without_token_hash(staff_client, sensor, staff_user
     assert sensor.token_prefix in change
     assert sensor.token_hash not in change
     assert sensor.token_hash not in listing.content.decode()
+
+
+OWNED_PAGES = [*SENSOR_PAGES, "sensor-enabled"]
+
+
+@pytest.mark.parametrize("name", OWNED_PAGES)
+def test_hostile_requests_to_an_owned_sensor_never_get_a_server_error(name, owner, mongo_db, settings):
+    """The URL walk (tests/security) only reaches sensor 1, which nobody there owns: walk a real one here."""
+    sensor = sensor_create(owner=owner, name="walked")[0]
+    store(sensor, [1.0, 2.0])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    csrf = "k" * 32
+    failures = []
+    for request in hostile_requests(url(name, sensor), count=WALK_REQUESTS, seed=7, oversized=b"x" * 3_000_000):
+        path, _, query = request.path.partition("?")
+        target = quote(path) + ("?" + quote(query.encode("utf-8", "surrogatepass"), safe="=&") if query else "")
+        client.cookies.pop(settings.CSRF_COOKIE_NAME, None)
+        headers = dict(request.headers)
+        if request.csrf != "none":
+            client.cookies[settings.CSRF_COOKIE_NAME] = csrf
+            headers["HTTP_X_CSRFTOKEN"] = csrf if request.csrf == "cookie" else csrf[::-1]
+        response = client.generic(request.method, target, request.body, request.content_type, **headers)
+        if response.status_code >= 500:
+            failures.append((request.method, request.path[:80], response.status_code))
+    assert failures == []

@@ -5,10 +5,12 @@ import importlib
 MODULES = (
     "bench.heartbeat",
     "bench.lineprotocol",
+    "bench.listener",
     "bench.login",
     "bench.vault_crypto",
     "bench.vault_pages",
     "bench.api",
+    "bench.telemetry_e2e",
 )
 
 

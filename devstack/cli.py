@@ -99,13 +99,18 @@ def run(_args: argparse.Namespace) -> int:
     var_dir = var_dir_from_env()
     site = site_url(host, port)
     say(f"data in {var_dir}")
-    stack = Stack(var_dir, web_url=site)
+    listener = {"TELEMETRY_LISTENER_HOST": ports.LOOPBACK}
+    listener["TELEMETRY_UDP_PORT"] = os.environ.get("TELEMETRY_UDP_PORT") or str(ports.free_udp_port())
+    listener["TELEMETRY_TCP_PORT"] = os.environ.get("TELEMETRY_TCP_PORT") or str(ports.free_port())
+    addresses = {kind: f"{ports.LOOPBACK}:{listener[f'TELEMETRY_{kind.upper()}_PORT']}" for kind in ("udp", "tcp")}
+    stack = Stack(var_dir, web_url=site, listener=addresses)
     with stack as env:
-        env |= {"HOST": host, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+        env |= {"HOST": host, "PORT": str(port), "PYTHONUNBUFFERED": "1", **listener}
         django_steps.migrate(env)
         django_steps.ensure_admin(env, site)
         say(f"services ({time.monotonic() - started:.1f} s since start):")
         say_urls(stack, site)
+        say(f"  {'Telemetry':<15} udp://{addresses['udp']}  tcp://{addresses['tcp']}")
         say(f"starting {', '.join(procfile.PROCESSES)}; Ctrl+C stops everything")
         watch = ReadyWatch(f"{site}/readyz", since=started)
         code = procfile.run_processes(env, cwd=REPO_DIR, var_dir=var_dir, on_started=watch.start)
@@ -172,7 +177,7 @@ def test(pytest_args: list[str]) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="servers, migrate, first admin, then web, worker and beat until Ctrl+C")
+    commands.add_parser("run", help="servers, migrate, first admin, then web, worker, beat and listener until Ctrl+C")
     commands.add_parser("servers", help="only the servers, until Ctrl+C (for manage.py runserver)")
     commands.add_parser("test", help="throw-away servers for one pytest run; other arguments go to pytest")
     return parser

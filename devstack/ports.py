@@ -36,6 +36,18 @@ def free_port(host: str = LOOPBACK) -> int:
                 return port
 
 
+def free_udp_port(host: str = LOOPBACK) -> int:
+    """Return a UDP port nothing is bound to right now (the telemetry listener's datagrams)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+        with _taken_lock:
+            if port not in _taken:
+                _taken.add(port)
+                return port
+
+
 def port_is_free(host: str, port: int) -> bool:
     """Whether a server could bind `host:port` now (SO_REUSEADDR, as gunicorn binds, so TIME_WAIT is fine).
 

@@ -14,6 +14,8 @@ PROCESSES: dict[str, str] = {
     "web": "{python} -m gunicorn -c config/gunicorn.conf.py config.wsgi",
     "worker": "{python} -m celery -A config worker -Q telemetry,maintenance --loglevel INFO --concurrency 2",
     "beat": "{python} -m celery -A config beat --loglevel INFO --schedule {var}/celerybeat-schedule",
+    # Ports come from TELEMETRY_UDP_PORT / TELEMETRY_TCP_PORT, free ones chosen by `run` (see stack.json).
+    "listener": "{python} manage.py telemetry_listener",
 }
 
 # honcho's return code when it stopped the processes because of our SIGINT or SIGTERM.

@@ -54,10 +54,13 @@ class Stack:
         web_url: str | None = None,
         throwaway: bool = False,
         create_database: bool | None = None,
+        listener: dict[str, str] | None = None,
     ) -> None:
         self.var_dir = Path(var_dir).resolve()
         self.environ = dict(os.environ if environ is None else environ)
         self.web_url = web_url
+        # The telemetry listener's {"udp": "host:port", "tcp": "host:port"}, written to stack.json beside the URLs.
+        self.listener = dict(listener or {})
         self.throwaway = throwaway
         # An external PostgreSQL without the URL's database: create it, except for throw-away
         # stacks (tests), whose runner makes its own test database.
@@ -221,7 +224,7 @@ class Stack:
 
     def _write_stack_json(self) -> None:
         # Full URLs, passwords included: only this user may read the file.
-        data = {"web": self.web_url, **{service.name: self.urls[service.name] for service in SERVICES}}
+        data = {"web": self.web_url, **{service.name: self.urls[service.name] for service in SERVICES}, **self.listener}
         temporary = self.var_dir / f".stack.json.{os.getpid()}"
         temporary.unlink(missing_ok=True)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

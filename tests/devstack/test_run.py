@@ -48,9 +48,14 @@ def _run_until_ready_then_ctrl_c(var_dir: Path, port: int, output: Path) -> tupl
 
             stack_json = var_dir / "stack.json"
             assert stat.S_IMODE(stack_json.stat().st_mode) == 0o600
-            assert json.loads(stack_json.read_text())["web"] == f"http://127.0.0.1:{port}"
+            urls = json.loads(stack_json.read_text())
+            assert urls["web"] == f"http://127.0.0.1:{port}"
+            # The telemetry listener runs too, on the free ports stack.json names.
+            tcp_host, tcp_port = urls["tcp"].rsplit(":", 1)
+            wait_until(lambda: not port_is_free(tcp_host, int(tcp_port)), timeout=READY_WITHIN_SECONDS)
+            assert urls["udp"].startswith("127.0.0.1:")
             started_processes = psutil.Process(cli.pid).children(recursive=True)
-            # Four servers (plus PostgreSQL backends), web, worker, beat and their children.
+            # Four servers (plus PostgreSQL backends), web, worker, beat, listener and their children.
             assert len(started_processes) >= 10
 
             # Ctrl+C in a terminal signals the foreground process group.

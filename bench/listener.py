@@ -1,0 +1,149 @@
+"""listener_udp: datagrams/s the telemetry listener receives and parses, against a bare `recvfrom` loop.
+
+Both sides are fed by the same sender, a separate process blasting token-prefixed line-protocol
+datagrams as fast as it can on loopback. Each side's figure is the datagrams it fully handled (the
+listener: authenticated, parsed, mapped and batched for the broker; the baseline: received) divided
+by the time from the first send to the last one handled. The ratio is what the listener's work costs
+against the least any UDP receiver in Python must do.
+
+listener_udp_drops: then the sender is paced at half the listener's measured rate, and the kernel's
+UDP receive-buffer drops (/proc/net/snmp Udp RcvbufErrors, machine-wide) during the run must be 0.
+"""
+
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+
+from bench.harness import Result, compare
+from telemetry.listener.server import UDP_RECEIVE_BUFFER, Listener
+from telemetry.models import Sensor
+from telemetry.services.sensors import sensor_create
+
+DATAGRAMS = 50_000
+# Sends `count` datagrams to host:port, optionally paced at `rate` per second (0: as fast as possible).
+SENDER = """
+import socket, sys, time
+host, port, count, rate, datagram = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+data = datagram.encode()
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+started = time.perf_counter()
+for number in range(count):
+    if rate and number % 100 == 0:
+        delay = started + number / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+    sock.sendto(data, (host, port))
+"""
+
+
+def _token() -> str:
+    owner, _ = get_user_model().objects.get_or_create(email="bench-listener@example.test")
+    Sensor.objects.filter(owner=owner, name="bench").delete()
+    return sensor_create(owner=owner, name="bench")[1]
+
+
+def _send(address, count: int, token: str, rate: float = 0) -> subprocess.Popen:
+    datagram = f"{token} weather,site=roof temperature=21.5,humidity=40i,pressure=1013.2"
+    command = [sys.executable, "-c", SENDER, address[0], str(address[1]), str(count), str(rate), datagram]
+    return subprocess.Popen(command)
+
+
+def _handled_rate(count_now, sender: subprocess.Popen, started: float) -> float:
+    """Wait for the sender, then until the count stops moving; handled datagrams per second."""
+    sender.wait()
+    last, last_at = -1, time.perf_counter()
+    while True:
+        time.sleep(0.05)
+        current = count_now()
+        if current != last:
+            last, last_at = current, time.perf_counter()
+        elif time.perf_counter() - last_at > 0.3:
+            return last / (last_at - started)
+
+
+def _rcvbuf_errors() -> int:
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
+    return int(lines[1][lines[0].index("RcvbufErrors")])
+
+
+# The listener's median rate from listener_udp, which listener_udp_drops paces its sender at half of.
+_measured: dict[str, float] = {}
+
+
+def _listener_rate(token: str, count: int = DATAGRAMS, rate: float = 0) -> float:
+    with tempfile.TemporaryDirectory() as spool:
+        listener = Listener(host="127.0.0.1", udp_port=0, tcp_port=0, spool_dir=Path(spool))
+        listener.start()
+        try:
+            started = time.perf_counter()
+            sender = _send(listener.udp_address, count, token, rate)
+            return _handled_rate(lambda: listener.counters.lines, sender, started)
+        finally:
+            listener.stop()
+
+
+def listener_udp() -> Result:
+    token = _token()
+
+    def keyhold() -> float:
+        return _listener_rate(token)
+
+    def baseline() -> float:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(0.2)
+        received = [0]
+
+        def receive() -> None:
+            while True:
+                try:
+                    sock.recvfrom(65535)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                received[0] += 1
+
+        thread = threading.Thread(target=receive, daemon=True)
+        thread.start()
+        started = time.perf_counter()
+        try:
+            return _handled_rate(lambda: received[0], _send(sock.getsockname(), DATAGRAMS, token), started)
+        finally:
+            sock.close()
+            thread.join()
+
+    result = compare("listener_udp", keyhold=keyhold, baseline=baseline, bar=0.5, unit="datagrams/s", rounds=5)
+    _measured["rate"] = result.keyhold
+    return result
+
+
+def listener_udp_drops() -> Result:
+    token = _token()
+    rate = (_measured.get("rate") or _listener_rate(token)) / 2
+    count = int(rate * 5)  # five seconds at that rate
+    before = _rcvbuf_errors()
+    handled = _listener_rate(token, count, rate)
+    drops = _rcvbuf_errors() - before
+    # A cost (drops), lower is better: "ratio" is the drop count itself and the bar is 0.
+    return Result(
+        name="listener_udp_drops",
+        unit=f"RcvbufErrors at {rate:,.0f}/s; handled {handled:,.0f}/s",
+        keyhold=float(drops),
+        baseline=float(count),
+        ratio=float(drops),
+        spread=(float(drops), float(drops)),
+        bar=0,
+        higher_is_better=False,
+        rounds=1,
+    )
+
+
+BENCHMARKS = {"listener_udp": listener_udp, "listener_udp_drops": listener_udp_drops}

@@ -16,6 +16,7 @@ urlpatterns = [
     path("telemetry/", include("telemetry.urls")),
     # Telemetry ingest at InfluxDB's paths (/api/v2/write, /write) and /api/telemetry/readings.
     path("", include("telemetry.api_urls")),
+    path("", include("telemetry.read_urls")),
     path("secrets/", include("vault.urls")),
     # HashiCorp Vault KV v2 compatible API (vault.api): token authentication only, JSON only.
     path("v1/", include("vault.api.urls")),

@@ -11,8 +11,9 @@ from telemetry.views.access import sensor_for_owner, sensor_page
 from vault.services.errors import VaultError
 
 
-@sensitive_variables("key")
 @sensor_page("GET", "POST")
+# Innermost: the filter hides `key` only in the frame the wrapper calls directly.
+@sensitive_variables("key", "context")
 def sensor_key(request, sensor_id: int):
     sensor = sensor_for_owner(request, sensor_id)
     context = {

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_variables
 
 from telemetry import mongo, selectors
 from telemetry.forms import SensorForm
@@ -36,6 +37,7 @@ def sensor_list(request):
     return render(request, "telemetry/sensor_list.html", {"page": page, "rows": rows, "mongo_error": mongo_error})
 
 
+@sensitive_variables("token", "context")
 def _token_page(request, sensor: Sensor, token: str, *, created: bool):
     """The one response that carries the raw token: rendered straight from the POST, never stored or redirected."""
     context = {
@@ -50,6 +52,7 @@ def _token_page(request, sensor: Sensor, token: str, *, created: bool):
 
 
 @sensor_page("GET", "POST")
+@sensitive_variables("token")
 def sensor_create(request):
     form = SensorForm(request.POST or None)
     status = 200
@@ -93,6 +96,7 @@ def sensor_enabled(request, sensor_id: int):
 
 
 @sensor_page("GET", "POST")
+@sensitive_variables("token")
 def sensor_token(request, sensor_id: int):
     sensor = sensor_for_owner(request, sensor_id)
     if request.method == "POST":

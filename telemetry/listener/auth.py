@@ -8,7 +8,7 @@ import time
 from django.db import close_old_connections
 
 from telemetry.services.devicekeys import HmacKeyring, sensor_hmac_keyring, sensor_hmac_stamp
-from telemetry.services.sensors import sensor_for_token, token_hash
+from telemetry.services.sensors import sensor_for_token
 
 # How long an answer from PostgreSQL is trusted: a disabled sensor, a new token or a rotated key takes
 # effect within this many seconds, while a busy sensor costs one cheap query per period, not per line.
@@ -55,14 +55,14 @@ class Authenticator:
         raise AuthRejected("no ingest token or hmac: prefix")
 
     def _by_token(self, prefix: bytes) -> int:
-        raw = prefix.decode("ascii", "replace")
-        digest = token_hash(raw)
-        entry = self._tokens.fresh(digest)
+        # Keyed by the prefix itself: a hit costs one dict lookup. The cache lives in this process's
+        # memory only, like the line it came in; it is never logged or written anywhere.
+        entry = self._tokens.fresh(prefix)
         if entry is None:
             close_old_connections()
-            sensor = sensor_for_token(raw)
-            self._tokens.put(digest, sensor.pk if sensor else None)
-            entry = self._tokens.fresh(digest)
+            sensor = sensor_for_token(prefix.decode("ascii", "replace"))
+            self._tokens.put(prefix, sensor.pk if sensor else None)
+            entry = self._tokens.fresh(prefix)
         if entry[1] is None:
             raise AuthRejected("unknown or disabled ingest token")
         return entry[1]

@@ -19,6 +19,7 @@ logger = logging.getLogger("telemetry.listener")
 MAX_PENDING_LINES = 200_000
 # The longest prefix accepted: an ingest token is 56 characters, an HMAC prefix at most 67.
 MAX_PREFIX_BYTES = 80
+MAX_REASONS_LOGGED = 5
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Counters:
 
 @dataclass
 class Outgoing:
-    """One flush: readings for the broker and {sensor_id: [rejected, latest reason]} for the counters."""
+    """One flush: readings for the broker and {sensor_id: [rejected, latest reason, {reason: count}]}."""
 
     readings: list
     rejects: dict
@@ -126,9 +127,12 @@ class Ingest:
         if not self._readings and not self._rejects:
             self._deadline = time.monotonic() + self.flush_seconds
         self.counters.rejected += 1
-        entry = self._rejects.setdefault(sensor_id, [0, reason])
+        entry = self._rejects.setdefault(sensor_id, [0, reason, {}])
         entry[0] += 1
         entry[1] = reason
+        # Each distinct reason with its count, for the log line; bounded, since reasons may quote input.
+        if reason in entry[2] or len(entry[2]) < MAX_REASONS_LOGGED:
+            entry[2][reason] = entry[2].get(reason, 0) + 1
 
     def _flush(self) -> None:
         if self._readings or self._rejects:

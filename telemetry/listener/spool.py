@@ -6,6 +6,7 @@ When the cap is reached the NEWEST batch is refused (logged and counted): what i
 its order and nothing written is ever rewritten. Replaying a batch twice is harmless: `_id`s are derived.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -69,8 +70,9 @@ class Spool:
                 return path, [json.loads(line) for line in path.read_bytes().splitlines() if line]
             except (OSError, ValueError):
                 logger.error("listener: spool file %s is unreadable; set aside as .bad", path.name)
-                self.bytes -= path.stat().st_size
-                path.rename(path.with_suffix(".bad"))
+                with contextlib.suppress(OSError):
+                    self.bytes -= path.stat().st_size
+                    path.rename(path.with_suffix(".bad"))
         return None
 
     def remove(self, path: Path) -> None:

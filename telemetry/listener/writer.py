@@ -89,10 +89,11 @@ class Writer:
         logger.warning("listener: %s; spooling to disk, next try in %.1f s", exc, self._backoff)
 
     def _record_rejects(self, rejects: dict) -> None:
-        for sensor_id, (count, reason) in rejects.items():
-            logger.warning("listener: rejected %d line(s) from sensor %d: %s", count, sensor_id, reason)
+        for sensor_id, (count, _latest, reasons) in rejects.items():
+            shown = "; ".join(f"{reason} ({times})" for reason, times in reasons.items())
+            logger.warning("listener: rejected %d line(s) from sensor %d: %s", count, sensor_id, shown)
         try:
-            rejects_record({sensor_id: (count, reason) for sensor_id, (count, reason) in rejects.items()})
+            rejects_record({sensor_id: (count, latest) for sensor_id, (count, latest, _) in rejects.items()})
         except Exception:
             # Counters are a convenience for the pages; losing them must not stop readings.
             logger.exception("listener: could not store reject counters")

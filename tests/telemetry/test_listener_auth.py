@@ -63,8 +63,9 @@ def test_bad_and_missing_tokens_are_rejected_and_counted_without_the_token(liste
     assert "rejected 2 line(s) from sensor 0" in caplog.text
 
 
-def test_signed_lines_need_a_matching_signature_and_a_timestamp(listener, sensor, mongo_db):
+def test_signed_lines_need_a_matching_signature_and_a_timestamp(listener, sensor, mongo_db, caplog):
     sensor, _token = sensor
+    caplog.set_level(logging.DEBUG, logger="telemetry")
     key = sensor_hmac_rotate(sensor=sensor)
     good = signed(sensor.pk, key, line("a"))
     tampered = good.replace(b"value=1i", b"value=9i")
@@ -79,6 +80,10 @@ def test_signed_lines_need_a_matching_signature_and_a_timestamp(listener, sensor
     # is counted under the unknown sensor and nobody can inflate another sensor's reject counters.
     assert reasons[sensor.pk]["count"] == 1
     assert reasons[UNKNOWN_SENSOR]["count"] == 3
+    # Neither the signatures nor anything of the key reach the log.
+    for datagram in (good, tampered, other_sensor, untimed):
+        assert datagram.split(b" ")[0].split(b":")[2].decode() not in caplog.text
+    assert "hmac signature does not match" in caplog.text
 
 
 def test_a_rotated_key_works_during_the_grace_period_only(listener, sensor, mongo_db, settings):

@@ -1,0 +1,34 @@
+"""The spool on its own: durable whole batches in order, a hard cap that drops the newest, bad files set aside."""
+
+from telemetry.listener.spool import Spool
+
+
+def test_batches_come_back_oldest_first_and_survive_a_new_spool_object(tmp_path):
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    assert spool.append([[1, "a", 1, 1.5, 0, None]])
+    assert spool.append([[1, "b", 2, 2, 0, {"room": "x"}]])
+    (tmp_path / "00000000000000000000-1-000001.tmp").write_bytes(b"[1,")  # a write cut short by a crash
+    reopened = Spool(tmp_path, max_bytes=1 << 20)
+    assert len(reopened) == 2
+    assert not list(tmp_path.glob("*.tmp"))
+    path, readings = reopened.oldest()
+    assert readings == [[1, "a", 1, 1.5, 0, None]]
+    reopened.remove(path)
+    assert reopened.oldest()[1] == [[1, "b", 2, 2, 0, {"room": "x"}]]
+
+
+def test_a_full_spool_drops_the_newest_batch_and_counts_it(tmp_path, caplog):
+    spool = Spool(tmp_path, max_bytes=100)
+    assert spool.append([[1, "a", 1, 1, 0, None]] * 3)
+    assert not spool.append([[1, "b", 2, 2, 0, None]] * 10)
+    assert (spool.dropped_batches, spool.dropped_readings) == (1, 10)
+    assert len(spool) == 1
+    assert "spool full" in caplog.text
+
+
+def test_an_unreadable_file_is_set_aside(tmp_path):
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    spool.append([[1, "a", 1, 1, 0, None]])
+    (tmp_path / "00000000000000000001-1-000001.jsonl").write_bytes(b"not json\n")
+    assert spool.oldest()[1] == [[1, "a", 1, 1, 0, None]]
+    assert len(list(tmp_path.glob("*.bad"))) == 1

@@ -35,6 +35,8 @@ def migrate(env: dict[str, str]) -> None:
     output = _run("manage.py migrate", [sys.executable, "manage.py", "migrate", "--noinput"], env)
     applied = sum(1 for line in output.splitlines() if line.strip().startswith("Applying "))
     say(f"database migrated ({applied} migration(s) applied, {time.monotonic() - started:.1f} s)")
+    # MongoDB indexes, and retention TTLs brought in line with the settings before any worker writes.
+    _run("manage.py telemetry_indexes", [sys.executable, "manage.py", "telemetry_indexes"], env)
 
 
 def ensure_admin(env: dict[str, str], site_url: str) -> None:

@@ -18,6 +18,9 @@ CACHE_MAX_ENTRIES = 10_000
 HMAC_PREFIX = b"hmac:"
 TOKEN_PREFIX = b"khs_"
 SIGNATURE_CHARS = 43  # base64url of 32 bytes, unpadded
+# Database lookups for credentials not in the cache, per second: a flood of made-up tokens or sensor ids
+# is refused from memory past this, instead of becoming one PostgreSQL query per datagram.
+LOOKUPS_PER_SECOND = 200
 
 
 class AuthRejected(ValueError):
@@ -45,6 +48,15 @@ class Authenticator:
         self._rings = _Cache()
         # sensor id -> its last keyring, kept past CACHE_SECONDS so an unchanged stamp needs no decryption.
         self._loaded: dict[int, HmacKeyring] = {}
+        self._window = (0, 0)  # (second, lookups made in it)
+
+    def _lookup_allowed(self) -> None:
+        second = int(time.monotonic())
+        start, used = self._window
+        used = used + 1 if start == second else 1
+        self._window = (second, used)
+        if used > LOOKUPS_PER_SECOND:
+            raise AuthRejected("too many unknown credentials at once; line refused without a lookup")
 
     def sensor_for(self, prefix: bytes, line: bytes) -> tuple[int, bool]:
         """(sensor id, signed) for a valid prefix; raises AuthRejected otherwise."""
@@ -59,6 +71,7 @@ class Authenticator:
         # memory only, like the line it came in; it is never logged or written anywhere.
         entry = self._tokens.fresh(prefix)
         if entry is None:
+            self._lookup_allowed()
             close_old_connections()
             sensor = sensor_for_token(prefix.decode("ascii", "replace"))
             self._tokens.put(prefix, sensor.pk if sensor else None)
@@ -87,6 +100,7 @@ class Authenticator:
     def _keys(self, sensor_id: int) -> list[bytes]:
         entry = self._rings.fresh(sensor_id)
         if entry is None:
+            self._lookup_allowed()
             close_old_connections()
             stamp = sensor_hmac_stamp(sensor_id)
             ring = self._loaded.get(sensor_id)

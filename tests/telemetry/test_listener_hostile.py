@@ -1,6 +1,7 @@
 """Hostile input never stops the listener: it is refused, counted, and good lines still get through."""
 
 import contextlib
+import logging
 import os
 import socket
 import time
@@ -77,3 +78,15 @@ def test_many_connections_are_capped_and_idle_ones_closed(listener, sensor, mong
     send_tcp(listener.tcp_address, lines_for(token, 3))
     wait_until(lambda: stored(mongo_db, sensor.pk) == 3, timeout=20)
     still_works(listener, mongo_db, sensor, token, 4)
+
+
+def test_a_flood_of_made_up_tokens_is_refused_without_a_query_each(listener, sensor, mongo_db, caplog):
+    sensor, token = sensor
+    caplog.set_level(logging.WARNING, logger="telemetry.listener")
+    fakes = [f"khs_{i:08x}_{'A' * 43} t value=1i".encode() for i in range(1000)]
+    send_udp(listener.udp_address, fakes)
+    wait_until(lambda: listener.counters.rejected >= 1000, timeout=30)
+    wait_until(lambda: "too many unknown credentials" in caplog.text, timeout=5)
+    # A new second, a new lookup budget: the real sensor is served again.
+    time.sleep(1.1)
+    still_works(listener, mongo_db, sensor, token, 1)

@@ -1,4 +1,4 @@
-"""Telemetry reads."""
+"""The latest heartbeat, for the status page: proof that web, broker, worker and MongoDB worked together."""
 
 from telemetry import mongo
 from telemetry.documents import Heartbeat

@@ -94,6 +94,7 @@ class Listener:
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._closing: asyncio.Event | None = None
+        self.start_error = ""
 
     def start(self) -> None:
         self.writer.start()
@@ -103,7 +104,7 @@ class Listener:
         self._ready.wait(timeout=30)
         if self.udp_address is None:
             self.stop()
-            raise RuntimeError("the listener did not start; see the log")
+            raise RuntimeError(self.start_error or "the listener did not start; see the log")
 
     def stop(self) -> None:
         """Close the sockets, then flush what was received to the broker or the spool."""
@@ -116,6 +117,7 @@ class Listener:
 
     async def _serve(self) -> None:
         self._closing = asyncio.Event()
+        transport = None
         try:
             transport, udp_socket = await self._open_udp()
             server = await asyncio.start_server(
@@ -123,6 +125,12 @@ class Listener:
             )
             self.tcp_address = server.sockets[0].getsockname()[:2]
             self.udp_address = udp_socket.getsockname()[:2]
+        except OSError as exc:
+            # Reported by start(), in the caller's thread.
+            if transport is not None:
+                transport.close()
+            self.start_error = f"{exc.strerror or exc} ({self.host}, UDP {self.udp_port}, TCP {self.tcp_port})"
+            return
         finally:
             self._ready.set()
         logger.info("listener: UDP on %s:%d, TCP on %s:%d", *self.udp_address, *self.tcp_address)
@@ -134,8 +142,12 @@ class Listener:
     async def _open_udp(self):
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         udp_socket = socket.socket(family, socket.SOCK_DGRAM)
-        udp_socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
-        udp_socket.bind((self.host, self.udp_port))
+        try:
+            udp_socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
+            udp_socket.bind((self.host, self.udp_port))
+        except OSError:
+            udp_socket.close()
+            raise
         granted = udp_socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         if granted < UDP_RECEIVE_BUFFER:
             logger.warning("listener: UDP receive buffer is %d bytes (raise net.core.rmem_max for more)", granted)

@@ -1,5 +1,6 @@
 """Broker down: the listener spools to disk, keeps the spool across a restart, and replays it with 0 lost."""
 
+import socket
 import subprocess
 import sys
 
@@ -95,3 +96,22 @@ def test_broker_outage_spools_survives_a_restart_and_replays_everything(
     wait_until(lambda: mongo_db["readings"].count_documents({"s": sensor.pk}) >= 4000, timeout=90)
     for metric, count in {"a": 1500, "b": 1500, "c": 1000}.items():
         assert mongo_db["readings"].count_documents({"s": sensor.pk, "m": metric}) == count
+
+
+def test_the_command_refuses_a_taken_port_with_a_clear_error(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind((LOOPBACK, 0))
+        port = taken.getsockname()[1]
+        command = [sys.executable, "manage.py", "telemetry_listener", "--udp-port", str(port), "--tcp-port", "0"]
+        result = subprocess.run(
+            [*command, "--spool-dir", str(tmp_path)],
+            cwd=BASE_DIR,
+            env=subprocess_env("redis://127.0.0.1:1/0"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "could not bind its ports" in result.stderr
+    assert "Traceback" not in result.stderr

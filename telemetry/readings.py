@@ -90,13 +90,36 @@ def reading_make(sensor_id: int, metric, ts_ns, value, seq=0, tags=None, *, now:
 
 
 def readings_from_point(sensor_id: int, point: Point, *, now: int | None = None) -> list[list]:
-    """The readings of one parsed line-protocol point: one per field, sharing its tags and time."""
+    """The readings of one parsed line-protocol point: one per field, sharing its tags and time.
+
+    The same rules as reading_make, checked once per point rather than once per field, and only those
+    the strict parser does not already guarantee (it refuses NaN, infinity, empty names and control
+    characters): this runs for every line the listener and the write endpoints receive.
+    """
     now = now_ns() if now is None else now
     ts_ns = now if point.timestamp_ns is None else point.timestamp_ns
-    return [
-        reading_make(sensor_id, metric_for(point.measurement, field), ts_ns, value, 0, point.tags, now=now)
-        for field, value in point.fields.items()
-    ]
+    _check_time(ts_ns, now)
+    tags = point.tags or None
+    if tags is not None:
+        _check_tags(tags)
+    measurement = point.measurement
+    if not measurement.isprintable():
+        raise ReadingRejected("metric contains control characters")
+    readings = []
+    for field, value in point.fields.items():
+        metric = measurement if field == PLAIN_FIELD else f"{measurement}.{field}"
+        if len(metric) > MAX_METRIC_CHARS or not field.isprintable():
+            _check_metric(metric)
+        kind = type(value)
+        # `value - value` is 0.0 for every finite float and NaN for NaN and infinity: one cheap test.
+        if (
+            (kind is float and value - value != 0.0)
+            or (kind is int and not -INT64_MAX - 1 <= value <= INT64_MAX)
+            or (kind is str and len(value) > MAX_STRING_VALUE_CHARS)
+        ):
+            _check_value(value)
+        readings.append([sensor_id, metric, ts_ns, value, 0, tags])
+    return readings
 
 
 def reading_id(sensor_id: int, metric: str, ts_ns: int, seq: int) -> str:

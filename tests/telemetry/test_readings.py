@@ -8,6 +8,7 @@ from telemetry.lineprotocol import parse_line
 from telemetry.readings import (
     NS_PER_SECOND,
     ReadingRejected,
+    metric_for,
     reading_document,
     reading_id,
     reading_make,
@@ -78,3 +79,28 @@ def test_documents_keep_the_exact_nanoseconds_beside_a_millisecond_date():
     assert document["ns"] == NOW + 123_456_789
     assert document["t"].timestamp() == pytest.approx((NOW + 123_000_000) / NS_PER_SECOND)
     assert "g" not in document
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (f"m,k={'v' * 300} f=1 {NOW}", "each tag"),
+        (f"{'m' * 150} {'f' * 60}=1 {NOW}", "metric must be"),
+        (f"m f=18446744073709551615u {NOW}", "int64"),
+        (f'm f="{"x" * 1025}" {NOW}', "string value longer"),
+        (f"m f=1 {NOW + 3600 * NS_PER_SECOND}", "in the future"),
+        ("m\u0085 f=1", "control characters"),
+        ("m f\u2028=1", "control characters"),
+    ],
+)
+def test_points_obey_the_same_rules_as_single_readings(line, reason):
+    with pytest.raises(ReadingRejected, match=reason):
+        readings_from_point(1, parse_line(line), now=NOW)
+
+
+def test_points_share_their_checks_with_reading_make_field_by_field():
+    point = parse_line(f'room,floor=2 temp=21.5,count=3i,ok=true,label="a b" {NOW}')
+    assert readings_from_point(4, point, now=NOW) == [
+        reading_make(4, metric_for("room", field), NOW, value, 0, {"floor": "2"}, now=NOW)
+        for field, value in point.fields.items()
+    ]

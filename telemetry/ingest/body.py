@@ -22,7 +22,14 @@ def media_type(request) -> str:
 def _raw(request, limit: int) -> bytes:
     length = request.META.get("CONTENT_LENGTH") or ""
     if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
-        raise LengthRequired("Send the body with a Content-Length header.")
+        # Telegraf streams gzip bodies chunked. gunicorn decodes chunking and marks its stream
+        # terminated (wsgi.input_terminated); Django itself would read nothing without a length.
+        if not request.META.get("wsgi.input_terminated"):
+            raise LengthRequired("Send the body with a Content-Length header.")
+        body = request.META["wsgi.input"].read(limit + 1)
+        if len(body) > limit:
+            raise TooLarge(f"The body is larger than {limit} bytes.")
+        return body
     try:
         declared = int(length or 0)
     except ValueError:

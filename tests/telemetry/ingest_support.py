@@ -28,8 +28,11 @@ def queued_readings() -> list[list]:
     return readings
 
 
-def broker_queue():
-    """The telemetry queue, empty before and after the test (no worker runs in these tests)."""
+def broker_queue(mongo_db):
+    """The telemetry queue, empty before and after the test (no worker runs in these tests).
+
+    It takes mongo_db so that the reject counters a test leaves behind are dropped after it too.
+    """
     queued_readings()
     yield queued_readings
     queued_readings()

@@ -1,6 +1,7 @@
 """Ingest bodies: gzip (a bomb is a 413 in bounded memory, corrupt is a 400), lengths, and a down broker."""
 
 import gzip
+import io
 import tracemalloc
 import zlib
 
@@ -111,6 +112,31 @@ def test_a_chunked_body_without_length_is_411(client, sensor, broker_queue):
     )
     assert response.status_code == 411
     assert broker_queue() == []
+
+
+def test_a_chunked_body_is_read_when_the_server_decodes_chunking(client, sensor, settings, broker_queue):
+    # gunicorn decodes chunked bodies and says so with wsgi.input_terminated (Telegraf sends gzip chunked).
+    _sensor, token = sensor
+    extra = {"HTTP_AUTHORIZATION": f"Token {token}", "CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"}
+    body = gzip.compress(lines(5))
+    extra["wsgi.input"] = io.BytesIO(body)  # a stream, as gunicorn's, that may be asked for more than it holds
+    response = client.generic(
+        "POST",
+        V2,
+        body,
+        content_type="text/plain",
+        HTTP_CONTENT_ENCODING="gzip",
+        **extra,
+        **{"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 204
+    assert len(broker_queue()) == 5
+    settings.TELEMETRY_INGEST_MAX_BYTES = 64 * 1024
+    extra["wsgi.input"] = io.BytesIO(lines(2000))
+    response = client.generic(
+        "POST", V2, lines(2000), content_type="text/plain", **extra, **{"wsgi.input_terminated": True}
+    )
+    assert response.status_code == 413
 
 
 def test_a_bad_content_length_is_400(client, sensor, broker_queue):

@@ -184,6 +184,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.read_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 # never handed to a second worker while the first still runs it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.read_int("CELERY_VISIBILITY_TIMEOUT", 360),
+    # kombu sweeps for expired deliveries every 10 s but scans only every 10th sweep by default, so a
+    # dead worker's batches would wait up to 100 s more; one ZRANGE every 10 s costs Redis nothing.
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 3,
     "socket_timeout": 5,
 }

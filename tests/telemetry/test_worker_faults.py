@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 import pymongo
 import pytest
+import redis
 from django.conf import settings
 
 from devstack.ports import free_port
@@ -176,11 +177,16 @@ def test_killing_the_whole_worker_mid_stream_then_restarting_it_loses_and_double
     for child in children:
         # Pool children outlive a SIGKILLed parent for a moment; the new worker must not race them.
         child.kill()
+    # Batches the dead worker had taken and never acknowledged: kombu keeps them in its "unacked" hash.
+    broker = redis.Redis.from_url(env["CELERY_BROKER_URL"])
+    assert broker.hlen("unacked") > 0
     assert sender.wait(timeout=60) == 0
     assert stored(mongo) < COUNT
     workers.start()
-    # Unacknowledged batches come back once the 30 s visibility timeout has passed.
+    # They come back once the 30 s visibility timeout has passed, and are acknowledged this time.
     assert_exactly_once(mongo, base_ns, timeout=75)
+    wait_until(lambda: broker.hlen("unacked") == 0, timeout=60)
+    broker.close()
 
 
 def test_mongodb_stopped_mid_stream_and_restarted_loses_nothing(servers, workers):

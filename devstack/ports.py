@@ -1,4 +1,4 @@
-"""Loopback TCP ports: pick a free one for a server, or tell whether the web port is taken."""
+"""Loopback ports: pick a free TCP or UDP one for a server, or tell whether the web port is taken."""
 
 import errno
 import socket
@@ -21,31 +21,28 @@ def reserve(port: int) -> None:
         _taken.add(port)
 
 
+def _free(kind: int, host: str) -> int:
+    while True:
+        with socket.socket(socket.AF_INET, kind) as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+        with _taken_lock:
+            if port not in _taken:
+                _taken.add(port)
+                return port
+
+
 def free_port(host: str = LOOPBACK) -> int:
     """Return a port nothing listens on right now and not handed out before by this process.
 
     Another process can still win the race for it; the caller retries with another port then.
     """
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind((host, 0))
-            port = sock.getsockname()[1]
-        with _taken_lock:
-            if port not in _taken:
-                _taken.add(port)
-                return port
+    return _free(socket.SOCK_STREAM, host)
 
 
 def free_udp_port(host: str = LOOPBACK) -> int:
     """Return a UDP port nothing is bound to right now (the telemetry listener's datagrams)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.bind((host, 0))
-            port = sock.getsockname()[1]
-        with _taken_lock:
-            if port not in _taken:
-                _taken.add(port)
-                return port
+    return _free(socket.SOCK_DGRAM, host)
 
 
 def port_is_free(host: str, port: int) -> bool:

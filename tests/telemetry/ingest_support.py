@@ -56,3 +56,18 @@ def write_token(owner):
 def lines(count: int, *, measurement: str = "temperature", start: int = 0) -> bytes:
     now = time.time_ns()
     return "\n".join(f"{measurement} value={i}.5 {now - i * 1000}" for i in range(start, start + count)).encode()
+
+
+V2 = "/api/v2/write?org=o&bucket=b"
+
+
+def write(client, sensor):
+    """Post a body to the ingest endpoints with the sensor's token (InfluxDB's `Token` scheme)."""
+    _sensor, token = sensor
+
+    def send(body: bytes, *, url: str = V2, content_type: str = "text/plain", **headers):
+        return client.post(
+            url, data=body, content_type=content_type, headers={"Authorization": f"Token {token}", **headers}
+        )
+
+    return send

@@ -14,24 +14,14 @@ from tests.telemetry.ingest_support import lines
 
 pytestmark = pytest.mark.django_db
 
-V2 = "/api/v2/write?org=o&bucket=b"
+V2 = ingest_support.V2
 JSON = "/api/telemetry/readings"
 
 broker_queue = pytest.fixture(ingest_support.broker_queue)
 owner = pytest.fixture(ingest_support.owner)
 sensor = pytest.fixture(ingest_support.sensor)
 
-
-@pytest.fixture
-def write(client, sensor):
-    _sensor, token = sensor
-
-    def send(body: bytes, *, url: str = V2, content_type: str = "text/plain", **headers):
-        return client.post(
-            url, data=body, content_type=content_type, headers={"Authorization": f"Token {token}", **headers}
-        )
-
-    return send
+write = pytest.fixture(ingest_support.write)
 
 
 def bomb(decompressed_bytes: int) -> bytes:

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 
 from telemetry.listener.server import Listener
+from tests.processes import database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -52,10 +52,9 @@ def thread_listener(tmp_path: Path, **options) -> Listener:
 
 def subprocess_env(broker_url: str) -> dict:
     """The environment for a listener or worker process that sees this test's databases."""
-    db = connection.settings_dict
     return {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "MONGODB_URL": settings.MONGODB_URL,
         "CELERY_BROKER_URL": broker_url,
         "SECRET_KEY": settings.SECRET_KEY,

@@ -18,11 +18,11 @@ import psutil
 import pymongo
 import pytest
 import redis
-from django.conf import settings
 
 from devstack.ports import free_port
 from devstack.servers.redis import BrokerRedisServer
 from telemetry.readings import reading_id
+from tests.processes import database_url
 from tests.telemetry.fault_stream import stream_readings
 from tests.waiting import wait_until
 
@@ -80,13 +80,12 @@ def servers(tmp_path):
         mongo.stop()
         broker.stop()
         raise
-    database = settings.DATABASES["default"]
     env = {
         **os.environ,
         "CELERY_BROKER_URL": broker.url,
         "MONGODB_URL": f"mongodb://127.0.0.1:{mongo.port}/fault",
         "MONGODB_TIMEOUT_MS": "2000",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DATABASE_URL": database_url(),
         "CELERY_TASK_TIME_LIMIT": "20",
         "CELERY_TASK_SOFT_TIME_LIMIT": "15",
         "CELERY_VISIBILITY_TIMEOUT": "30",

@@ -1,7 +1,11 @@
-"""The listener's ingest thread: authenticate, parse and map each received line, batch by count and time."""
+"""The listener's ingest thread: read UDP, take TCP lines, then authenticate, parse, map and batch by count and time."""
 
+import collections
+import contextlib
 import logging
 import queue
+import select
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -10,12 +14,14 @@ from django.db import connections
 
 from telemetry.lineprotocol import LineProtocolError, parse_line
 from telemetry.listener.auth import Authenticator, AuthRejected
+from telemetry.listener.udp import udp_drain
 from telemetry.readings import ReadingRejected, now_ns, readings_from_point
 from telemetry.services.rejects import UNKNOWN_SENSOR
 
 logger = logging.getLogger("telemetry.listener")
 
-# Lines waiting for the ingest thread; past this the receiver drops (and counts) rather than grow memory.
+# TCP lines waiting for the ingest thread; past this the event loop drops (and counts) rather than grow
+# memory. UDP needs no such cap: unread datagrams wait in the kernel's bounded receive buffer.
 MAX_PENDING_LINES = 200_000
 # The longest prefix accepted: an ingest token is 56 characters, an HMAC prefix at most 67.
 MAX_PREFIX_BYTES = 80
@@ -44,57 +50,105 @@ class Outgoing:
 
 
 class Ingest:
-    """Lines go in through `put` (any thread, cheap); batches come out on `out` for the writer."""
+    """Reads the UDP socket itself; TCP lines come in through `put` (event loop thread, cheap).
 
-    def __init__(self, *, out: queue.SimpleQueue, batch_size: int, flush_seconds: float, counters: Counters):
+    Batches go out on `out` for the writer thread.
+    """
+
+    def __init__(
+        self, *, out: queue.SimpleQueue, batch_size: int, flush_seconds: float, counters: Counters, max_datagram: int
+    ):
         self.out = out
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.counters = counters
+        self.max_datagram = max_datagram
         self.auth = Authenticator()
-        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._readings: list = []
+        self.readings: list = []
         self._rejects: dict[int, list] = {}
         self._deadline = 0.0
+        self._udp: socket.socket | None = None
+        # TCP lines and receiver-side rejects; a deque, since only this thread takes from it.
+        self._inbox: collections.deque = collections.deque()
+        # Wakes the ingest thread's poll when the event loop adds to the inbox, or at stop.
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_read.setblocking(False)
+        self._woken = False
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="listener-ingest", daemon=True)
 
-    def start(self) -> None:
+    def start(self, udp: socket.socket) -> None:
+        self._udp = udp
         self._thread.start()
 
     def stop(self) -> None:
-        self._inbox.put(None)
-        self._thread.join(timeout=30)
+        """Finish what the sockets already hold, flush the partial batch, then end the thread."""
+        self._stopping = True
+        self._wake()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        self._wake_read.close()
+        self._wake_write.close()
 
     def put(self, line: bytes) -> None:
-        if self._inbox.qsize() >= MAX_PENDING_LINES:
+        if len(self._inbox) >= MAX_PENDING_LINES:
             self.counters.overloaded += 1
             return
-        self._inbox.put(line)
+        self._inbox.append(line)
+        self._wake()
 
     def reject(self, sensor_id: int, reason: str) -> None:
-        """Count one refused line (also for the receiver, about a datagram or a TCP line it refused itself)."""
-        self._inbox.put((sensor_id, reason))
+        """Count one line the event loop refused itself (a TCP line past the limit), in the ingest thread."""
+        self._inbox.append((sensor_id, reason))
+        self._wake()
+
+    def _wake(self) -> None:
+        # One byte per wake-up, not per line: the flag is cleared before the inbox is drained, so a line
+        # added after the drain always finds it clear and sends a byte.
+        if not self._woken:
+            self._woken = True
+            # OSError: stopped, or the pair's buffer is full of wake-ups already.
+            with contextlib.suppress(OSError):
+                self._wake_write.send(b"\0")
 
     def _run(self) -> None:
-        while True:
-            timeout = max(0.0, self._deadline - time.monotonic()) if self._readings or self._rejects else None
-            try:
-                item = self._inbox.get(timeout=timeout)
-            except queue.Empty:
-                self._flush()
-                continue
-            if item is None:
-                self._flush()
-                connections.close_all()  # this thread's connections, so a test database can be dropped
-                return
-            if type(item) is tuple:
-                self._count_reject(*item)
-            else:
-                self._line(item)
-            if len(self._readings) >= self.batch_size:
-                self._flush()
+        poller = select.poll()
+        poller.register(self._udp, select.POLLIN)
+        poller.register(self._wake_read, select.POLLIN)
+        try:
+            while not self._stopping:
+                if not self._step():
+                    pending = self.readings or self._rejects
+                    timeout = max(0.0, self._deadline - time.monotonic()) if pending else None
+                    poller.poll(None if timeout is None else timeout * 1000)
+            # Stopping: what the kernel and the inbox hold already, once, so stop stays prompt under a flood.
+            self._step()
+            self.flush()
+        finally:
+            connections.close_all()  # this thread's connections, so a test database can be dropped
 
-    def _line(self, raw: bytes) -> None:
+    def _step(self) -> bool:
+        """One round of reading; True if there may be more to read right away."""
+        more = udp_drain(self._udp, self, self.max_datagram)
+        if self._woken:
+            self._woken = False
+            with contextlib.suppress(BlockingIOError):
+                self._wake_read.recv(4096)
+        inbox = self._inbox
+        while inbox:
+            item = inbox.popleft()
+            if type(item) is tuple:
+                self.count_reject(*item)
+            else:
+                self.line(item)
+            if len(self.readings) >= self.batch_size:
+                self.flush()
+        if (self.readings or self._rejects) and time.monotonic() >= self._deadline:
+            self.flush()
+        return more
+
+    def line(self, raw: bytes) -> None:
+        """Authenticate, parse and map one line; its readings join the batch or it is counted as refused."""
         self.counters.lines += 1
         sensor_id = UNKNOWN_SENSOR
         try:
@@ -111,20 +165,20 @@ class Ingest:
                 raise ReadingRejected("hmac-signed lines must carry a timestamp")
             readings = readings_from_point(sensor_id, point, now=now)
         except (AuthRejected, LineProtocolError, ReadingRejected) as exc:
-            self._count_reject(sensor_id, str(exc))
+            self.count_reject(sensor_id, str(exc))
             return
         except Exception:
             # A database hiccup or a bug must cost one line, never the listener.
             logger.exception("listener: unexpected error on a line; line dropped")
-            self._count_reject(sensor_id, "internal error")
+            self.count_reject(sensor_id, "internal error")
             return
-        if not self._readings and not self._rejects:
+        if not self.readings and not self._rejects:
             self._deadline = time.monotonic() + self.flush_seconds
-        self._readings.extend(readings)
+        self.readings.extend(readings)
         self.counters.readings += len(readings)
 
-    def _count_reject(self, sensor_id: int, reason: str) -> None:
-        if not self._readings and not self._rejects:
+    def count_reject(self, sensor_id: int, reason: str) -> None:
+        if not self.readings and not self._rejects:
             self._deadline = time.monotonic() + self.flush_seconds
         self.counters.rejected += 1
         entry = self._rejects.setdefault(sensor_id, [0, reason, {}])
@@ -134,8 +188,8 @@ class Ingest:
         if reason in entry[2] or len(entry[2]) < MAX_REASONS_LOGGED:
             entry[2][reason] = entry[2].get(reason, 0) + 1
 
-    def _flush(self) -> None:
-        if self._readings or self._rejects:
+    def flush(self) -> None:
+        if self.readings or self._rejects:
             self.counters.batches += 1
-            self.out.put(Outgoing(self._readings, self._rejects))
-        self._readings, self._rejects = [], {}
+            self.out.put(Outgoing(self.readings, self._rejects))
+        self.readings, self._rejects = [], {}

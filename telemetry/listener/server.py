@@ -1,13 +1,12 @@
-"""The socket listener: asyncio receives UDP datagrams and TCP lines and passes them to the ingest thread.
+"""The socket listener: the ingest thread reads UDP itself; asyncio reads TCP lines and passes them to it.
 
-The event loop only receives, splits and checks sizes; authentication, parsing and the broker run in
-threads (see ingest and writer), so a slow database or broker never stops the sockets being read.
+The event loop only receives TCP, splits lines and checks sizes; authentication, parsing and the broker
+run in threads (see ingest and writer), so a slow database or broker never stops the sockets being read.
 """
 
 import asyncio
 import logging
 import queue
-import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from django.conf import settings
 
 from telemetry.listener.ingest import Counters, Ingest
 from telemetry.listener.spool import Spool
+from telemetry.listener.udp import UDP_RECEIVE_BUFFER, udp_socket_open
 from telemetry.listener.writer import Writer
 from telemetry.services.rejects import UNKNOWN_SENSOR
 
@@ -27,8 +27,7 @@ MAX_DATAGRAM_BYTES = 16 * 1024
 MAX_TCP_LINE_BYTES = 64 * 1024
 MAX_TCP_CONNECTIONS = 256
 TCP_IDLE_SECONDS = 300.0
-# Room for bursts while the ingest thread catches up; the kernel may cap it (net.core.rmem_max).
-UDP_RECEIVE_BUFFER = 32 * 1024 * 1024
+__all__ = ["UDP_RECEIVE_BUFFER", "Limits", "Listener"]
 
 
 @dataclass(frozen=True)
@@ -37,25 +36,6 @@ class Limits:
     max_tcp_line: int = MAX_TCP_LINE_BYTES
     max_connections: int = MAX_TCP_CONNECTIONS
     idle_seconds: float = TCP_IDLE_SECONDS
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, listener: "Listener"):
-        self.listener = listener
-
-    def datagram_received(self, data: bytes, addr) -> None:
-        listener = self.listener
-        listener.counters.datagrams += 1
-        if len(data) > listener.limits.max_datagram:
-            listener.ingest.reject(UNKNOWN_SENSOR, f"datagram larger than {listener.limits.max_datagram} bytes")
-            return
-        # A datagram may carry several lines; each is authenticated on its own.
-        if b"\n" in data:
-            for line in data.split(b"\n"):
-                if line.strip():
-                    listener.ingest.put(line)
-        else:
-            listener.ingest.put(data)
 
 
 class Listener:
@@ -87,6 +67,7 @@ class Listener:
             batch_size=batch_size or settings.TELEMETRY_LISTENER_BATCH,
             flush_seconds=(flush_ms or settings.TELEMETRY_LISTENER_FLUSH_MS) / 1000,
             counters=self.counters,
+            max_datagram=self.limits.max_datagram,
         )
         self.udp_address: tuple | None = None
         self.tcp_address: tuple | None = None
@@ -94,17 +75,24 @@ class Listener:
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._closing: asyncio.Event | None = None
+        self._udp = None
         self.start_error = ""
 
     def start(self) -> None:
         self.writer.start()
-        self.ingest.start()
+        try:
+            self._udp = udp_socket_open(self.host, self.udp_port)
+        except OSError as exc:
+            self.writer.stop()
+            raise RuntimeError(self._bind_error(exc)) from None
+        self.udp_address = self._udp.getsockname()[:2]
         self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._serve(),), daemon=True)
         self._thread.start()
         self._ready.wait(timeout=30)
-        if self.udp_address is None:
+        if self.tcp_address is None:
             self.stop()
             raise RuntimeError(self.start_error or "the listener did not start; see the log")
+        self.ingest.start(self._udp)
 
     def stop(self) -> None:
         """Close the sockets, then flush what was received to the broker or the spool."""
@@ -112,24 +100,25 @@ class Listener:
             self._loop.call_soon_threadsafe(self._closing.set)
         if self._thread is not None:
             self._thread.join(timeout=30)
+        # The ingest thread reads what the UDP socket still holds before it ends; close it only then.
         self.ingest.stop()
+        if self._udp is not None:
+            self._udp.close()
         self.writer.stop()
+
+    def _bind_error(self, exc: OSError) -> str:
+        return f"{exc.strerror or exc} ({self.host}, UDP {self.udp_port}, TCP {self.tcp_port})"
 
     async def _serve(self) -> None:
         self._closing = asyncio.Event()
-        transport = None
         try:
-            transport, udp_socket = await self._open_udp()
             server = await asyncio.start_server(
                 self._client, self.host, self.tcp_port, limit=self.limits.max_tcp_line, reuse_address=True
             )
             self.tcp_address = server.sockets[0].getsockname()[:2]
-            self.udp_address = udp_socket.getsockname()[:2]
         except OSError as exc:
             # Reported by start(), in the caller's thread.
-            if transport is not None:
-                transport.close()
-            self.start_error = f"{exc.strerror or exc} ({self.host}, UDP {self.udp_port}, TCP {self.tcp_port})"
+            self.start_error = self._bind_error(exc)
             return
         finally:
             self._ready.set()
@@ -137,22 +126,6 @@ class Listener:
         async with server:
             await self._closing.wait()
             server.close()
-        transport.close()
-
-    async def _open_udp(self):
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        udp_socket = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            udp_socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
-            udp_socket.bind((self.host, self.udp_port))
-        except OSError:
-            udp_socket.close()
-            raise
-        granted = udp_socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        if granted < UDP_RECEIVE_BUFFER:
-            logger.warning("listener: UDP receive buffer is %d bytes (raise net.core.rmem_max for more)", granted)
-        transport, _ = await self._loop.create_datagram_endpoint(lambda: _Datagrams(self), sock=udp_socket)
-        return transport, udp_socket
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.connections >= self.limits.max_connections:

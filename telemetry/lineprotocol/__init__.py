@@ -33,8 +33,8 @@ exact paths name every fault, and the tests hold the fast ones to them. Within o
 with those of an earlier line that began with the same key: a Telegraf batch repeats both. Each
 point still gets its own tags dict. bench/lineprotocol.py compares `parse_lines` with
 line-protocol-parser (C): about 0.53 of its rate (0.4 without the caches, 0.3 before the fast
-path). A body of one line per series of shared measurements is as fast as before (within 2%);
-one whose every line also has field keys of its own is about 15% slower, paying for the looks.
+path). A body of one line per series (of shared measurements) is no slower than without them;
+one whose every line also has field keys of its own is 10-15% slower, paying for the looks.
 """
 
 import re

@@ -90,8 +90,9 @@ def fast_parts(
             seen[first] = _shape(list(raw))
         else:
             seen[first] = None
-    if joined.isascii() and len(joined) <= 300 and joined.replace(".", "").isdigit():
-        # Unsigned decimals only (cpu lines): the checks below cannot fail, and none can overflow.
+    # Unsigned decimals only (cpu lines): the checks below cannot fail, and none can overflow. The
+    # last character first, as a line ending in an integer or a boolean is spared the rest.
+    if joined[-1:] <= "9" and joined.isascii() and len(joined) <= 300 and joined.replace(".", "").isdigit():
         try:
             fields = {k: float(v) for k, v in pairs}
         except ValueError:  # "1.2.3" or an empty value

@@ -5,7 +5,6 @@ run in threads (see ingest and writer), so a slow database or broker never stops
 """
 
 import asyncio
-import gc
 import logging
 import queue
 import threading
@@ -80,10 +79,6 @@ class Listener:
         self.start_error = ""
 
     def start(self) -> None:
-        # What is loaded by now (Django, the apps: over 100k objects) lives as long as the process. Frozen,
-        # the collector stops walking it on every full collection, which batches of readings passing
-        # through the threads trigger every few thousand datagrams: about a third of the per-line cost.
-        gc.freeze()
         self.writer.start()
         try:
             self._udp = udp_socket_open(self.host, self.udp_port)

@@ -12,6 +12,7 @@ listener_udp_drops: then the sender is paced at half the listener's measured rat
 UDP receive-buffer drops (/proc/net/snmp Udp RcvbufErrors, machine-wide) during the run must be 0.
 """
 
+import gc
 import socket
 import subprocess
 import sys
@@ -86,6 +87,7 @@ _measured: dict[str, float] = {}
 def _listener_rate(token: str, count: int = DATAGRAMS, rate: float = 0) -> float:
     with tempfile.TemporaryDirectory() as spool:
         listener = Listener(host="127.0.0.1", udp_port=0, tcp_port=0, spool_dir=Path(spool))
+        gc.freeze()  # as `manage.py telemetry_listener` does before it starts the listener
         listener.start()
         counters = listener.counters
         try:

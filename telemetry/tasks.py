@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 MONGO_DOWN = (AutoReconnect, ConnectionFailure)
 STORE_RETRIES = 10
 RETRY_BACKOFF_MAX = 60
+# retry(max_retries=None) means "the task's default", not "no limit": a minute apart, this is forever.
+OUTAGE_RETRIES = 10**9
 
 
 @shared_task(
@@ -32,26 +34,32 @@ def heartbeat(self, requested_by: str = "schedule") -> str:
 
 # acks_late + reject_on_worker_lost: a batch whose worker dies mid-write goes back on the queue, and
 # the derived `_id`s make its second delivery insert only what the first one missed. Malformed
-# readings are dead-lettered at once (services.deadletters); any failure of the write is retried with
-# exponential backoff (about 8 minutes in all, MongoDB restarts included) and then dead-lettered, so
-# no batch is retried forever or dropped silently.
+# readings are dead-lettered at once (services.deadletters). While MongoDB is unreachable a batch is
+# retried with exponential backoff (capped at a minute) for as long as the outage lasts: an outage is
+# not the batch's fault, and giving up would lose readings. Any other failure is retried STORE_RETRIES
+# times (about 8 minutes) and then dead-lettered, so no poison batch is retried forever.
 @shared_task(bind=True, max_retries=STORE_RETRIES, acks_late=True, reject_on_worker_lost=True)
 def store_batch(self, readings: list[list]) -> int:
     task_id = self.request.id or ""
     try:
         return deadletters.batch_store(readings, task_id=task_id)
     except Exception as exc:  # noqa: BLE001 - every failed write is retried, then dead-lettered
-        if self.request.retries < self.max_retries:
+        mongo_down = isinstance(exc, MONGO_DOWN)
+        if mongo_down or self.request.retries < self.max_retries:
             delay = get_exponential_backoff_interval(1, self.request.retries, RETRY_BACKOFF_MAX, full_jitter=True)
-            level = logging.INFO if isinstance(exc, MONGO_DOWN) else logging.WARNING
+            level = logging.INFO if mongo_down else logging.WARNING
             logger.log(level, "telemetry batch %s failed (%s), retry in %d s", task_id, type(exc).__name__, delay)
-            raise self.retry(exc=exc, countdown=delay) from None
-        # If MongoDB is still down this raises too, and the batch is only in the worker's log.
-        deadletters.deadletter_record(
-            readings=readings if isinstance(readings, list) else [readings],
-            reason=f"still failing after {self.max_retries} retries: {type(exc).__name__}",
-            task_id=task_id,
-        )
+            limit = OUTAGE_RETRIES if mongo_down else STORE_RETRIES
+            raise self.retry(exc=exc, countdown=delay, max_retries=limit) from None
+        try:
+            deadletters.deadletter_record(
+                readings=readings if isinstance(readings, list) else [readings],
+                reason=f"still failing after {self.max_retries} retries: {type(exc).__name__}",
+                task_id=task_id,
+            )
+        except MONGO_DOWN as down:
+            # Nowhere to put it yet: keep the batch on the broker rather than drop it.
+            raise self.retry(exc=down, countdown=RETRY_BACKOFF_MAX, max_retries=OUTAGE_RETRIES) from None
         return 0
 
 

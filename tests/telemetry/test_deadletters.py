@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from pymongo.errors import AutoReconnect
 
 from telemetry import tasks
 from telemetry.documents import DeadLetter, Reading
@@ -84,3 +85,21 @@ def test_a_batch_still_failing_after_its_retries_is_dead_lettered(mongo_db, monk
     assert letter.reason == f"still failing after {tasks.STORE_RETRIES} retries: RuntimeError"
     assert letter.readings == GOOD
     assert Reading.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_mongodb_unreachable_is_retried_past_the_retry_limit_and_then_stored(mongo_db, monkeypatch):
+    real_store, failures = deadletters.readings_store, []
+
+    def store_after_a_long_outage(readings):
+        # An outage longer than STORE_RETRIES attempts; stopping the session's server would break other tests.
+        if len(failures) < tasks.STORE_RETRIES + 5:
+            failures.append(1)
+            raise AutoReconnect("connection refused")
+        return real_store(readings)
+
+    monkeypatch.setattr(deadletters, "readings_store", store_after_a_long_outage)
+    assert tasks.store_batch.apply(args=[GOOD]).get() == len(GOOD)
+    assert len(failures) == tasks.STORE_RETRIES + 5
+    assert Reading.objects.count() == len(GOOD)
+    assert DeadLetter.objects.count() == 0

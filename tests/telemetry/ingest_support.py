@@ -5,37 +5,50 @@ The fixture functions here are plain; each test module registers the ones it use
 """
 
 import base64
+import functools
 import json
 import time
 
 import redis
-from django.conf import settings
 
 from accounts.services.tokens import token_create
+from devstack.servers.redis import BrokerRedisServer
 from telemetry.services.sensors import sensor_create
+from tests.broker import publishing_to
 
 QUEUE = "telemetry"
 
 
-def queued_readings() -> list[list]:
-    """Take every task off the real broker's telemetry queue and return the readings they carry."""
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+def queued_readings(url: str) -> list[list]:
+    """Take every task off the broker's telemetry queue at `url` and return the readings they carry."""
+    broker = redis.Redis.from_url(url)
     readings = []
     while (raw := broker.lpop(QUEUE)) is not None:
         message = json.loads(raw)
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
         readings.extend(args[0])
+    broker.close()
     return readings
 
 
-def broker_queue(mongo_db):
-    """The telemetry queue, empty before and after the test (no worker runs in these tests).
+def ingest_broker(tmp_path_factory):
+    """A broker of the ingest tests' own (session scope), so the session's worker never takes their tasks."""
+    server = BrokerRedisServer(tmp_path_factory.mktemp("ingest-broker"), throwaway=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+def broker_queue(mongo_db, ingest_broker):
+    """The telemetry queue, empty before and after the test: what the views publish, read back.
 
     It takes mongo_db so that the reject counters a test leaves behind are dropped after it too.
     """
-    queued_readings()
-    yield queued_readings
-    queued_readings()
+    take = functools.partial(queued_readings, ingest_broker.url)
+    with publishing_to(ingest_broker.url):
+        take()
+        yield take
+        take()
 
 
 def owner(django_user_model):

@@ -7,8 +7,8 @@ import zlib
 
 import pytest
 
-from config.celery import app as celery_app
 from devstack.ports import free_port
+from tests.broker import publishing_to
 from tests.telemetry import ingest_support
 from tests.telemetry.ingest_support import lines
 
@@ -138,16 +138,10 @@ def test_a_bad_content_length_is_400(client, sensor, broker_queue):
 
 
 @pytest.fixture
-def broker_down():
+def broker_down(broker_queue):
     """Point the app's publishing at a port where nothing listens: a real refused connection, not a mock."""
-    saved = celery_app.conf.get("broker_write_url")
-    celery_app.conf.broker_write_url = f"redis://127.0.0.1:{free_port()}/0"
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    yield
-    celery_app.conf.broker_write_url = saved
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    with publishing_to(f"redis://127.0.0.1:{free_port()}/0"):
+        yield
 
 
 @pytest.mark.parametrize(

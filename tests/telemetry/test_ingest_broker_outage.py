@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import redis
 
-from config.celery import app as celery_app
 from devstack.ports import LOOPBACK, free_port
 from devstack.servers.redis import REDIS_SERVER
 from telemetry.readings import reading_id
 from telemetry.services.sensors import sensor_create
+from tests.broker import publishing_to
 from tests.processes import database_url
 from tests.waiting import wait_until
 
@@ -60,14 +60,8 @@ def broker(tmp_path):
     server = Broker(tmp_path)
     server.start()
     # This process publishes (the web side) to the private broker; the session's worker does not consume it.
-    saved = celery_app.conf.get("broker_write_url")
-    celery_app.conf.broker_write_url = server.url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    yield server
-    celery_app.conf.broker_write_url = saved
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    with publishing_to(server.url):
+        yield server
     server.stop()
 
 

@@ -24,11 +24,13 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 
 from bench.harness import Result, compare
+from config.celery import app as celery_app
 from telemetry.listener.server import UDP_RECEIVE_BUFFER, Listener
 from telemetry.models import Sensor
 from telemetry.services.sensors import sensor_create
 
 DATAGRAMS = 50_000
+TELEMETRY_QUEUE = "telemetry"
 # Sends `count` datagrams to host:port, optionally paced at `rate` per second (0: as fast as possible).
 SENDER = """
 import socket, sys, time
@@ -84,6 +86,12 @@ def _rcvbuf_errors() -> int:
 _measured: dict[str, float] = {}
 
 
+def _purge_published() -> None:
+    """Drop the batches the listener really published: the next benchmark's worker must not inherit them."""
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(TELEMETRY_QUEUE)
+
+
 def _listener_rate(token: str, count: int = DATAGRAMS, rate: float = 0) -> float:
     with tempfile.TemporaryDirectory() as spool:
         listener = Listener(host="127.0.0.1", udp_port=0, tcp_port=0, spool_dir=Path(spool))
@@ -96,6 +104,7 @@ def _listener_rate(token: str, count: int = DATAGRAMS, rate: float = 0) -> float
             handled = _handled_rate(lambda: counters.lines - counters.rejected, sender)
         finally:
             listener.stop()
+            _purge_published()
         if counters.rejected:
             raise RuntimeError(f"the listener refused {counters.rejected} benchmark lines; see the log")
         return handled

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,16 +36,25 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context per test, with its console errors collected on `page.console_errors`."""
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+@contextmanager
+def page_in_new_context(browser, base_url: str, *, timeout_ms: int = 10_000):
+    """A page in a fresh browser context (its own cookies), console errors collected on `page.console_errors`."""
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(timeout_ms)
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context per test, with its console errors collected on `page.console_errors`."""
+    with page_in_new_context(browser, live_server.url) as page:
+        yield page
 
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"

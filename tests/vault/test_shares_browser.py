@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser import screenshot, sign_in
+from tests.browser import page_in_new_context, screenshot, sign_in
 from tests.vault.share_support import CANARY, NOTES, clear_share_throttle
 from vault.models import ShareLink
 from vault.services import secret_create
@@ -34,13 +34,8 @@ def person(django_user_model):
 @pytest.fixture
 def recipient(browser, live_server):
     """A second browser context: nobody is signed in there, as for the person the link is sent to."""
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-    yield page
-    context.close()
+    with page_in_new_context(browser, live_server.url, timeout_ms=15_000) as page:
+        yield page
 
 
 def create_link(page, *, views: str = "1", passphrase: str = "") -> str:

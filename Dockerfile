@@ -49,9 +49,12 @@ WORKDIR /app
 COPY . .
 
 # Bytecode is compiled now because the running container's filesystem is read-only.
+# The listener's spool directory is the mount point of its volume: created here, owned by the app
+# user, so Docker gives a new volume that owner (the rest of /var/lib/keyhold stays root's).
 # The manifest storage needs collectstatic at build time. Production settings refuse to load
 # without these values, so throw-away ones are set for that command only: none is in the image.
 RUN python -m compileall -q -j 0 /app \
+ && install -d -o 10001 -g 10001 -m 0700 /var/lib/keyhold/spool \
  && SECRET_KEY=collectstatic-only-throwaway-value-never-used-at-runtime \
     VAULT_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     ALLOWED_HOSTS=build.invalid \

@@ -7,6 +7,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
 # gunicorn's rule of thumb, 2 x cores + 1: enough workers to keep every core busy while others wait on I/O.
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
+# gthread, measured against sync workers by `make bench` (16 connections, 2 cores, medians of 5 rounds, Nov 2026).
+# Throughput and tail depend on load: quiet run, secret list sync 190 vs gthread 173 req/s, p99 105 vs 211 ms
+# (gthread is bimodal: a kept-alive connection stays with one process; tail_latency p99/p50 2.1 sync, 2.9-3.9
+# gthread); machine overloaded by other jobs, gthread 59 vs 42 req/s. What decides: during a login flood the
+# pages' p99 rose 9.6x with sync (each waiting or hashing login holds a whole process) against 2.2-4x with
+# gthread (login_storm), and a flood of sign-ins is an attack anyone can mount.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 # /dev/shm keeps the worker heartbeat file off a possibly slow or read-only disk.

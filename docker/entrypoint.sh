@@ -14,7 +14,7 @@ roles:
   web       gunicorn serving Django (HOST, PORT, WEB_CONCURRENCY)
   worker    Celery worker on the telemetry and maintenance queues
   beat      Celery beat scheduler (run exactly one)
-  migrate   apply database migrations, then exit
+  migrate   apply database migrations and MongoDB indexes, then exit
   listener  telemetry UDP/TCP socket listener
   manage    any manage.py command, e.g. 'manage createsuperuser'
 For a shell, override the entrypoint: docker compose run --rm --entrypoint sh web
@@ -43,7 +43,8 @@ case "$role" in
         needs="CELERY_BROKER_URL"
         set -- celery -A config beat --loglevel INFO --schedule /tmp/celerybeat-schedule "$@" ;;
     migrate)
-        needs="DATABASE_URL"
+        # Then the MongoDB indexes and retention TTLs (below): both before any other role starts.
+        needs="DATABASE_URL MONGODB_URL"
         set -- python manage.py migrate --noinput "$@" ;;
     listener)
         needs=$all
@@ -64,4 +65,9 @@ cd "$app_dir"
 # $needs is a list of names: split on spaces on purpose.
 # shellcheck disable=SC2086
 python docker/wait_for_services.py $needs
+if [ "$role" = migrate ]; then
+    # Not exec'd: the indexes come second, and only if the migrations succeeded (set -e).
+    "$@"
+    set -- python manage.py telemetry_indexes
+fi
 exec "$@"

@@ -222,3 +222,42 @@ def image_env(home: Path, **values: str) -> dict[str, str]:
     env.update(STATIC_ROOT=str(home / "staticfiles"), KEYHOLD_VAR_DIR=str(home / "var"))
     env.update(values)
     return clean_env(home, **env)
+
+
+# --- a role as the container runs it ---------------------------------------------------------------
+
+
+def runtime_user() -> tuple[int, int]:
+    """The numeric uid and gid of the runtime stage's last USER."""
+    user = [arguments for keyword, arguments in stages()[-1] if keyword == "USER"][-1]
+    uid, _, gid = user.partition(":")
+    return int(uid), int(gid or uid)
+
+
+def _to_host(value: str, paths: dict[str, Path]) -> str:
+    for inside, outside in paths.items():
+        if value == inside or value.startswith(inside + "/"):
+            return str(outside) + value[len(inside) :]
+    return value
+
+
+def role_command(role: str, paths: dict[str, Path]) -> list[str]:
+    """The Dockerfile's ENTRYPOINT plus the compose service's command, container paths mapped by `paths`."""
+    entrypoint = exec_form(dict(dockerfile_instructions())["ENTRYPOINT"])
+    return [_to_host(word, paths) for word in [*entrypoint, *service(role)["command"]]]
+
+
+def role_healthcheck(role: str, paths: dict[str, Path]) -> list[str]:
+    """The compose service's health-check command (CMD form), container paths mapped by `paths`."""
+    test = service(role)["healthcheck"]["test"]
+    assert test[0] == "CMD", f"{role}: only exec-form health checks run unchanged on the host"
+    return [_to_host(word, paths) for word in test[1:]]
+
+
+def role_env(role: str, home: Path, paths: dict[str, Path], **values: str) -> dict[str, str]:
+    """The image's ENV and the compose service's environment, container paths mapped, then `values`."""
+    env = {key: value for key, value in stage_env(stages()[-1]).items() if key != "PATH"}
+    env.update(environment(service(role)))
+    env = {key: _to_host(value, paths) for key, value in env.items()}
+    env.update(values)
+    return clean_env(home, **env)

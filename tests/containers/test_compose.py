@@ -2,11 +2,15 @@
 health-checked, app roles locked down and built from one anchor, secrets from files, the broker
 durable and the cache disposable, and only the web port published, on loopback by default."""
 
+import copy
+import json
 import re
 import subprocess
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from jsonschema import Draft7Validator
 
 from tests.containers.files import (
     APP_ROLES,
@@ -15,11 +19,45 @@ from tests.containers.files import (
     ROOT,
     compose,
     compose_raw,
+    dockerfile_instructions,
     environment,
     excluded_from_build_context,
     load_docker_module,
+    runtime_user,
     service,
 )
+
+# The Compose Specification's JSON schema; its "$comment" says where the copy comes from.
+COMPOSE_SCHEMA = Path(__file__).with_name("compose-spec.schema.json")
+
+
+def schema_errors(document: dict) -> list[str]:
+    validator = Draft7Validator(json.loads(COMPOSE_SCHEMA.read_text(encoding="utf-8")))
+    return sorted(f"{error.json_path}: {error.message}" for error in validator.iter_errors(document))
+
+
+def test_compose_file_validates_against_the_compose_specification():
+    assert schema_errors(compose()) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("services", "web", "read_only"), ["yes"]),  # a list where a boolean belongs
+        (("services", "migrate", "depends_on", "postgres", "condition"), "service_ready"),  # no such condition
+        (("services", "web", "healthchek"), {"test": ["CMD", "true"]}),  # misspelt key
+        (("services", "worker", "ports"), {"published": 80}),  # a mapping where a list belongs
+        (("volumez",), {}),  # unknown top-level key
+    ],
+)
+def test_a_broken_compose_file_fails_the_schema(path, value):
+    document = copy.deepcopy(compose())
+    *parents, key = path
+    target = document
+    for name in parents:
+        target = target[name]
+    target[key] = value
+    assert schema_errors(document), f"setting {'.'.join(path)} to {value!r} passed the schema"
 
 
 def test_compose_defines_the_whole_stack():
@@ -66,7 +104,9 @@ def test_services_start_in_order_migrate_first():
     services = compose()["services"]
     healthy = {"condition": "service_healthy"}
     done = {"condition": "service_completed_successfully"}
-    assert services["migrate"]["depends_on"] == {"postgres": healthy}
+    # migrate also creates the MongoDB indexes (manage.py telemetry_indexes).
+    assert services["migrate"]["depends_on"] == {"postgres": healthy, "mongodb": healthy}
+    assert environment(services["migrate"])["MONGODB_URL"] == "mongodb://mongodb:27017/keyhold"
     app_servers = {"cache": healthy, "broker": healthy, "mongodb": healthy}
     for role in ("web", "worker", "listener"):
         assert services[role]["depends_on"] == {"migrate": done, **app_servers}
@@ -205,3 +245,21 @@ def test_secrets_directory_is_never_committed():
     probe = "secrets/django_secret_key"
     result = subprocess.run(["git", "check-ignore", "-q", probe], cwd=ROOT, check=False)
     assert result.returncode == 0, f"{probe} is not git-ignored"
+
+
+def test_listener_spools_to_a_named_volume_in_its_read_only_container():
+    listener = service("listener")
+    # The listener spools to VAR_DIR/spool (telemetry/listener/server.py), VAR_DIR from KEYHOLD_VAR_DIR.
+    assert 'settings.VAR_DIR / "spool"' in (ROOT / "telemetry" / "listener" / "server.py").read_text(encoding="utf-8")
+    spool = f"{environment(listener)['KEYHOLD_VAR_DIR']}/spool"
+    assert listener["volumes"] == [f"listener_spool:{spool}"]
+    assert "listener_spool" in compose()["volumes"]
+    assert listener["read_only"] is True, "the volume is the one writable place besides /tmp"
+    assert not any(spool.startswith(entry.split(":")[0] + "/") for entry in listener["tmpfs"]), "a tmpfs forgets"
+    assert int(environment(listener)["TELEMETRY_SPOOL_MAX_MB"]) >= 256
+    for role in set(APP_ROLES) - {"listener"}:
+        assert "volumes" not in service(role), f"{role} has no business writing to disk"
+    # A new named volume takes the owner of the image's directory at its mount point.
+    uid, gid = runtime_user()
+    runs = [arguments for keyword, arguments in dockerfile_instructions() if keyword == "RUN"]
+    assert any(f"install -d -o {uid} -g {gid} -m 0700 {spool}" in run for run in runs)

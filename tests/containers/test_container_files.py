@@ -3,6 +3,7 @@ slim Python, run as a fixed non-root user, static files collected at build time,
 development (dev packages, tests, secrets, local state) in it. No Docker engine is needed."""
 
 import re
+import shlex
 import subprocess
 from urllib.parse import urlsplit
 
@@ -59,6 +60,22 @@ def test_image_environment_suits_a_read_only_container():
     assert env["HOST"] == "0.0.0.0"
     assert env["DJANGO_ENV"] == "production"
     assert env["PATH"].startswith("/opt/venv/bin:")
+
+
+# Whole words of a variable name; URLs carry passwords.
+SECRET_LOOKING = re.compile(r"(^|_)(SECRET|PASSWORD|PASSWD|TOKEN|KEYS?|CREDENTIALS?|URL)(_|$)", re.IGNORECASE)
+
+
+def test_no_env_or_arg_has_a_secret_looking_name():
+    # ENV and ARG values stay in the image's history, readable by anyone who pulls it.
+    names = []
+    for keyword, arguments in dockerfile_instructions():
+        if keyword == "ENV":
+            names += [word.partition("=")[0] for word in shlex.split(arguments)]
+        elif keyword == "ARG":
+            names.append(arguments.partition("=")[0])
+    assert names, "the parser found no ENV or ARG"
+    assert [name for name in names if SECRET_LOOKING.search(name)] == []
 
 
 def test_entrypoint_cmd_and_healthcheck_are_exec_form():

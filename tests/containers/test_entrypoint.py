@@ -95,6 +95,22 @@ def test_role_starts_once_its_server_listens_and_extra_arguments_pass_through(tm
     assert "all dependencies accept connections" in result.stderr
 
 
+def test_migrate_waits_for_mongodb_too_because_it_creates_the_indexes(tmp_path):
+    closed = free_port()
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        result = run_entrypoint(
+            tmp_path,
+            "migrate",
+            KEYHOLD_WAIT_SECONDS="1",
+            DATABASE_URL=f"postgres://keyhold:pw@127.0.0.1:{server.getsockname()[1]}/keyhold",
+            MONGODB_URL=f"mongodb://127.0.0.1:{closed}/keyhold",
+        )
+    assert result.returncode == 69, result.stderr
+    assert f"no answer from MONGODB_URL (127.0.0.1:{closed})" in result.stderr
+
+
 @pytest.mark.parametrize("value", ["soon", "-1", "nan"])
 def test_a_malformed_wait_bound_is_refused(tmp_path, value):
     result = run_entrypoint(tmp_path, "migrate", KEYHOLD_WAIT_SECONDS=value, DATABASE_URL="postgres://h:1/x")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-from devstack import django_steps, interrupts, ports, procfile, reaper
+from devstack import django_steps, interrupts, ports, procfile, reaper, testplan
 from devstack.console import complain, redact, say
 from devstack.errors import DevstackError, Terminated
 from devstack.readiness import ReadyWatch
@@ -165,8 +165,13 @@ def test(pytest_args: list[str]) -> int:
     temp_dir = Path(tempfile.mkdtemp(prefix="keyhold-test-"))
     say(f"throw-away servers and KEYHOLD_VAR_DIR in {temp_dir}")
     try:
-        with Stack(temp_dir, throwaway=True) as env:
-            code = run_pytest(pytest_args, env)
+        stack = Stack(temp_dir, throwaway=True)
+        with stack as env:
+            workers = testplan.worker_count(env, all_servers_embedded=len(stack.servers) == len(SERVICES))
+            if workers > 1:
+                say(f"{workers} test processes ({testplan.WORKERS_VARIABLE}=1 for one); fault and serial tests after")
+            codes = [run_pytest(args, env) for args in testplan.phases(pytest_args, workers)]
+            code = testplan.combined_exit_code(codes)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
     stop_stray_children()

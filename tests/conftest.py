@@ -10,8 +10,11 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
+from accounts.services import throttle
 from config.celery import app as celery_app
 from telemetry import mongo
+from tests.accounts.account_support import clear_throttles
+from tests.security.canary_scan import scan_session
 from tests.waiting import wait_until
 
 # Playwright's sync API runs an event loop in the test thread; Django would then refuse ORM calls
@@ -24,6 +27,13 @@ pytest_plugins = ["tests.browser"]
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def canary_scan(request, django_db_setup, django_db_blocker):
+    """Canary secrets planted at the start; at the end of the session no log line, Celery message, Redis database
+    or table may hold one (tests/security/canary_scan.py)."""
+    yield from scan_session(request, django_db_blocker)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -69,6 +79,14 @@ def celery_worker_thread(django_db_blocker):
             )
         wait_until(lambda: celery_app.control.ping(destination=[worker.hostname], timeout=0.5), timeout=20)
         yield worker
+
+
+@pytest.fixture(autouse=True)
+def no_sign_in_lockouts():
+    """Every test starts with no failure counters or lockouts: hostile tests (the URL walk) lock 127.0.0.1,
+    and a test that follows them on the same process, in whatever order, must still be able to sign in."""
+    clear_throttles()
+    throttle._local.clear()  # the counts kept in this process while the cache was down
 
 
 @pytest.fixture

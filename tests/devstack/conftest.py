@@ -26,7 +26,12 @@ STACK_VARIABLES = (
 
 
 def child_env(**overrides: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in STACK_VARIABLES}
+    # Without xdist's worker variables: a child pytest would take itself for one of our workers.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in STACK_VARIABLES and not name.startswith("PYTEST_XDIST_")
+    }
     env["PYTHONUNBUFFERED"] = "1"
     env.update(overrides)
     return env

@@ -12,6 +12,12 @@ import pytest
 from tests.devstack.conftest import REPO_DIR, child_env, processes_using
 from tests.waiting import wait_until
 
+# serial: the pytest these tests start resets pytest's shared temp root to mode 0700, which a
+# neighbour's PostgreSQL (running as an unprivileged user under its tmp_path) could no longer enter.
+pytestmark = pytest.mark.serial
+# The inner suite has its own pytest.ini, without the plugin that splits a parallel run into phases.
+ONE_PROCESS = "1"
+
 INNER_TEST = textwrap.dedent(
     """
     import os, time
@@ -50,7 +56,7 @@ def test_exit_code_is_pytests_and_the_servers_and_temp_dir_are_gone(tmp_path):
     result = subprocess.run(
         _inner_command(tmp_path),
         cwd=REPO_DIR,
-        env=child_env(REPORT=str(report)),
+        env=child_env(REPORT=str(report), KEYHOLD_TEST_WORKERS=ONE_PROCESS),
         capture_output=True,
         text=True,
         timeout=120,
@@ -69,7 +75,7 @@ def test_ctrl_c_stops_pytest_and_the_servers(tmp_path):
     cli = subprocess.Popen(
         _inner_command(tmp_path),
         cwd=REPO_DIR,
-        env=child_env(REPORT=str(report), HANG="1"),
+        env=child_env(REPORT=str(report), HANG="1", KEYHOLD_TEST_WORKERS=ONE_PROCESS),
         stdout=log,
         stderr=log,
         start_new_session=True,

@@ -15,8 +15,12 @@ from datetime import UTC, datetime
 # API tokens (accounts.services.tokens, `khp_`) and sensor ingest tokens (telemetry.services.sensors,
 # `khs_`): `<tag>_<8 hex prefix>_<43 base64url>`; the prefix alone is not secret.
 TOKEN = re.compile(r"(kh[ps]_[0-9a-f]{8}_)[A-Za-z0-9_-]{43}")
-# C0 controls except TAB, DEL, and the C1 range (ESC-less ANSI sequences start with \x9b).
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# C0 controls except TAB, DEL, the C1 range (ESC-less ANSI sequences start with \x9b, NEL \x85 breaks lines),
+# the Unicode line and paragraph separators (line breaks to many log viewers) and the bidirectional overrides
+# (which reorder what an operator reads). Backslashes stay as they are: Django and gunicorn escape paths and
+# request lines themselves, and doubling would garble those.
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+ESCAPES = {"\n": "\\n", "\r": "\\r"}
 
 
 def redact(text: str) -> str:
@@ -24,7 +28,8 @@ def redact(text: str) -> str:
 
 
 def _escape(match: re.Match) -> str:
-    return {"\n": "\\n", "\r": "\\r"}.get(match.group(0), f"\\x{ord(match.group(0)):02x}")
+    char = match.group(0)
+    return ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) <= 0xFF else f"\\u{ord(char):04x}")
 
 
 def one_line(text: str) -> str:

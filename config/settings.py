@@ -407,6 +407,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Without this, Django's own console handler (DEBUG only) prints django.* records a second time,
+        # unformatted: not JSON in LOG_FORMAT=json, and without our control-character escaping.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "INFO"},
     },
 }

@@ -25,3 +25,6 @@ urlpatterns = [
     path("share/<str:link_id>/open", vault_shares.share_open_api, name="share-open-api"),
     path("admin/", admin.site.urls),
 ]
+
+# A database outage answers 503 with Retry-After (config.unavailable), every other error Django's 500.
+handler500 = "config.unavailable.server_error_or_unavailable"

@@ -14,9 +14,12 @@ from accounts.forms import LoginForm
 from accounts.forms.people import BAD_LOGIN
 from accounts.redirects import safe_next
 from accounts.services.authentication import login_complete, pending_login_start
+from accounts.services.hashslots import RETRY_AFTER_SECONDS
 from accounts.services.login import login_attempt
 from accounts.services.sessions import session_logout
 from accounts.services.twofactor import twofactor_enabled
+
+SIGNINS_BUSY = "Many people are signing in right now and your password was not checked yet. Please try again."
 
 
 def too_many_attempts(request, template: str, context: dict, retry_after: int):
@@ -24,6 +27,14 @@ def too_many_attempts(request, template: str, context: dict, retry_after: int):
     context = {**context, "retry_minutes": max(1, math.ceil(retry_after / 60))}
     response = render(request, template, context, status=429)
     response["Retry-After"] = str(retry_after)
+    return response
+
+
+def signins_busy(request, form, context: dict):
+    """503 and Retry-After: every core was hashing another password, so this one was not checked yet."""
+    form.add_error(None, SIGNINS_BUSY)
+    response = render(request, "accounts/login.html", context, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
@@ -38,6 +49,8 @@ def login_view(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         attempt = login_attempt(request=request, email=data["username"], password=data["password"])
+        if attempt.busy:
+            return signins_busy(request, form, context)
         if attempt.retry_after:
             return too_many_attempts(request, "accounts/login_locked.html", context, attempt.retry_after)
         if attempt.user is None:

@@ -78,13 +78,13 @@ _new = tuple.__new__
 _FAST_CHARS = MAX_LINE_BYTES // 4  # a longer line may be too long in UTF-8: _text measures it
 
 
-def _parse_text(text: str, factor: int, default_ns: int | None) -> Point:
+def _parse_text(text: str, factor: int, default_ns: int | None, seen: dict | None = None) -> Point:
     if '"' not in text and text.isprintable():
         if "\\" not in text:
-            parts = fast_parts(text, factor, default_ns)
+            parts = fast_parts(text, factor, default_ns, None, seen)
             if parts is not None:
                 return new_point(parts)
-        elif point := escaped_point(text, factor, default_ns):
+        elif point := escaped_point(text, factor, default_ns, seen):
             return point
     if text.isascii() and text.isprintable() and "\\" not in text and '"' not in text:
         return Point(*plain_parts(text, factor, default_ns))
@@ -125,8 +125,15 @@ def _text(line: bytes | str) -> str | None:
     return line
 
 
-def parse_line(line: bytes | str, *, precision: str = "ns", now_ns: int | None = None) -> Point:
-    """Parse one line (no newline inside); raises LineProtocolError, also for a blank or comment line."""
+def parse_line(
+    line: bytes | str, *, precision: str = "ns", now_ns: int | None = None, seen: dict | None = None
+) -> Point:
+    """Parse one line (no newline inside); raises LineProtocolError, also for a blank or comment line.
+
+    `seen` is a cache of heads and field keys, as parse_lines keeps for a body, that a caller parsing
+    many lines one by one (the listener) may keep across them; it grows with every new head, so that
+    caller bounds it.
+    """
     factor, default_ns = _settings(precision, now_ns)
     if isinstance(line, str):
         try:
@@ -139,7 +146,7 @@ def parse_line(line: bytes | str, *, precision: str = "ns", now_ns: int | None =
     text = _text(line)
     if text is None:
         raise LineProtocolError("blank or comment line: no point")
-    return _parse_text(text, factor, default_ns)
+    return _parse_text(text, factor, default_ns, seen)
 
 
 def parse_lines(

@@ -26,6 +26,10 @@ MAX_PENDING_LINES = 200_000
 # The longest prefix accepted: an ingest token is 56 characters, an HMAC prefix at most 67.
 MAX_PREFIX_BYTES = 80
 MAX_REASONS_LOGGED = 5
+# The parser's cache of heads and field keys, kept across lines since a sensor repeats both: bounded
+# by entries and by the length of the lines it learns from, so made-up heads cost at most a few MB.
+MAX_SEEN_ENTRIES = 2000
+MAX_SEEN_LINE_BYTES = 1024
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Ingest:
         self.counters = counters
         self.max_datagram = max_datagram
         self.auth = Authenticator()
+        self.parse_cache: dict = {}
         self.readings: list = []
         self._rejects: dict[int, list] = {}
         self._deadline = 0.0
@@ -159,7 +164,10 @@ class Ingest:
                 line = line[:-1]
             sensor_id, signed = self.auth.sensor_for(prefix, line)
             now = now_ns()
-            point = parse_line(line)
+            seen = self.parse_cache
+            if len(seen) >= MAX_SEEN_ENTRIES:
+                seen.clear()
+            point = parse_line(line, seen=seen if len(line) <= MAX_SEEN_LINE_BYTES else None)
             if signed and point.timestamp_ns is None:
                 # Without its own time a replayed datagram would become a new reading: see the docs.
                 raise ReadingRejected("hmac-signed lines must carry a timestamp")

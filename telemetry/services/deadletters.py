@@ -13,7 +13,14 @@ from pymongo.errors import ConnectionFailure
 
 from telemetry import mongo
 from telemetry.documents import DeadLetter
-from telemetry.readings import INT64_MAX, ReadingRejected, reading_make
+from telemetry.readings import (
+    INT64_MAX,
+    MAX_METRIC_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    ReadingRejected,
+    reading_make,
+)
 from telemetry.services.writer import readings_store
 
 logger = logging.getLogger(__name__)
@@ -30,7 +37,50 @@ def reading_check(reading) -> list:
 
     Age is the ingest path's rule, checked against the clock when the reading arrived; a batch
     retried or redelivered later must not lose readings for having waited in the queue.
+
+    What the ingest paths send (exact ints, a finite float, an integer or a boolean, string tags)
+    passes one expression; anything else, valid or not, takes reading_check_exact, which has the
+    final word and the reasons. The worker runs this for every reading it stores.
     """
+    if type(reading) is list and len(reading) == WIRE_FIELDS:
+        sensor_id, metric, ts_ns, value, seq, tags = reading
+        kind = type(value)
+        if (
+            type(sensor_id) is int
+            and 0 < sensor_id <= INT64_MAX
+            and type(ts_ns) is int
+            and -INT64_MAX <= ts_ns <= INT64_MAX
+            and type(seq) is int
+            and 0 <= seq <= INT64_MAX
+            and type(metric) is str
+            and 0 < len(metric) <= MAX_METRIC_CHARS
+            and metric.isprintable()
+            # `value - value` is 0.0 for every finite float, NaN for NaN and infinity.
+            and ((kind is float and value - value == 0.0) or (kind is int and -INT64_MAX - 1 <= value <= INT64_MAX))
+            and (tags is None or _plain_tags(tags))
+        ):
+            return [sensor_id, metric, ts_ns, value, seq, tags or None]
+    return reading_check_exact(reading)
+
+
+def _plain_tags(tags) -> bool:
+    return (
+        type(tags) is dict
+        and len(tags) <= MAX_TAGS
+        and all(
+            type(key) is str
+            and type(value) is str
+            and 0 < len(key) <= MAX_TAG_CHARS
+            and len(value) <= MAX_TAG_CHARS
+            and key[0] != "$"
+            and "\x00" not in key
+            for key, value in tags.items()
+        )
+    )
+
+
+def reading_check_exact(reading) -> list:
+    """reading_check for any input, one rule at a time, so that a refusal names the rule broken."""
     if not isinstance(reading, list) or len(reading) != WIRE_FIELDS:
         raise ReadingRejected(f"a reading must be a list of {WIRE_FIELDS} items")
     sensor_id, metric, ts_ns, value, seq, tags = reading

@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from pymongo.errors import BulkWriteError
 
@@ -40,10 +41,11 @@ def readings_insert(documents: list[dict]) -> StoreResult:
 
 
 def sensors_seen(sensor_ids: set[int]) -> None:
-    """Mark these sensors seen now, touching only rows last marked more than a minute ago."""
+    """Mark these sensors seen now, touching only rows never marked or last marked a minute ago or more."""
     now = timezone.now()
-    Sensor.objects.filter(pk__in=sensor_ids, last_seen__lt=now - LAST_SEEN_RESOLUTION).update(last_seen=now)
-    Sensor.objects.filter(pk__in=sensor_ids, last_seen__isnull=True).update(last_seen=now)
+    # One UPDATE per batch: this runs for every batch the worker stores, in the same time as the insert.
+    stale = Q(last_seen__isnull=True) | Q(last_seen__lt=now - LAST_SEEN_RESOLUTION)
+    Sensor.objects.filter(stale, pk__in=sensor_ids).update(last_seen=now)
 
 
 def readings_store(readings: list[list]) -> StoreResult:

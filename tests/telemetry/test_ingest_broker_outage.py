@@ -4,9 +4,7 @@ Its own redis-server (append-only, like the production broker) is stopped and st
 port; a real worker process consumes from it into the session's MongoDB.
 """
 
-import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,12 +17,11 @@ from devstack.servers.redis import REDIS_SERVER
 from telemetry.readings import reading_id
 from telemetry.services.sensors import sensor_create
 from tests.broker import publishing_to
-from tests.processes import database_url
+from tests.processes import telemetry_worker
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.fault, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 BATCHES, PER_BATCH = 40, 250
 OUTAGE_SECONDS = 10
 
@@ -67,20 +64,8 @@ def broker(tmp_path):
 
 @pytest.fixture
 def worker(broker, tmp_path, settings):
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": broker.url,
-        "DATABASE_URL": database_url(),
-        "MONGODB_URL": settings.MONGODB_URL,
-        "SECRET_KEY": settings.SECRET_KEY,
-    }
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "telemetry", "--pool", "solo"]
-    command += ["--loglevel", "WARNING", "--without-mingle", "--without-gossip"]
-    with (tmp_path / "worker.log").open("ab") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    yield process
-    process.kill()
-    process.wait(timeout=10)
+    with telemetry_worker(broker.url, tmp_path, SECRET_KEY=settings.SECRET_KEY) as process:
+        yield process
 
 
 def post_until_accepted(client, token: str, body: bytes) -> int:

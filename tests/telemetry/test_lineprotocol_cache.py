@@ -114,3 +114,36 @@ def bodies(draw) -> bytes:
 @given(bodies())
 def test_a_body_of_repeated_heads_parses_like_each_line_alone(body):
     _assert_same_as_one_by_one(body)
+
+
+def _one_by_one_with_a_kept_cache(body: bytes, seen: dict) -> tuple[list, list]:
+    """As the listener parses: parse_line on each line, one `seen` cache kept across them all."""
+    points, errors = [], []
+    for number, line in enumerate(body.split(b"\n"), 1):
+        try:
+            points.append(parse_line(line, seen=seen))
+        except LineProtocolError as exc:
+            if str(exc) != "blank or comment line: no point":
+                errors.append(LineError(number, str(exc)))
+    return points, errors
+
+
+@FUZZ
+@given(st.lists(bodies(), min_size=1, max_size=3))
+def test_a_cache_kept_across_lines_and_bodies_never_changes_a_result(bodies_in_turn):
+    seen = {}
+    for body in bodies_in_turn:
+        points, errors = _one_by_one_with_a_kept_cache(body, seen)
+        expected_points, expected_errors = _one_by_one(body)
+        assert points == expected_points
+        assert errors == expected_errors
+        for point, expected in zip(points, expected_points, strict=True):
+            assert [type(v) for v in point.fields.values()] == [type(v) for v in expected.fields.values()]
+
+
+def test_points_parsed_with_a_kept_cache_do_not_share_tags():
+    seen = {}
+    line = b"cpu,host=a usage=1.5"
+    first, second = parse_line(line, seen=seen), parse_line(line, seen=seen)
+    second.tags["host"] = "changed"
+    assert parse_line(line, seen=seen).tags == first.tags == {"host": "a"}

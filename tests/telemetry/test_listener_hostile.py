@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from telemetry.listener.ingest import MAX_SEEN_ENTRIES, MAX_SEEN_LINE_BYTES
 from telemetry.listener.server import Limits
 from telemetry.services.sensors import sensor_create
 from tests.telemetry.listener_support import lines_for, send_tcp, send_udp, thread_listener
@@ -90,3 +91,19 @@ def test_a_flood_of_made_up_tokens_is_refused_without_a_query_each(listener, sen
     # A new second, a new lookup budget: the real sensor is served again.
     time.sleep(1.1)
     still_works(listener, mongo_db, sensor, token, 1)
+
+
+def test_made_up_series_names_keep_the_parse_cache_bounded(listener, sensor, mongo_db):
+    sensor, token = sensor
+    count = MAX_SEEN_ENTRIES + 300
+    now = time.time_ns()
+    distinct = [f"{token} made_up_{i},n={i} value={i}i {now - i}".encode() for i in range(count)]
+    # Long lines are parsed without the cache, so they cannot fill it with big keys at all.
+    tags = ",".join(f"{name}={name * 250}" for name in "abcde")  # each tag within the 256-character rule
+    padded = f"{token} long,{tags} value=1i {now}".encode()
+    assert len(padded) > MAX_SEEN_LINE_BYTES
+    send_udp(listener.udp_address, [*distinct, padded])
+    wait_until(lambda: listener.counters.readings == count + 1, timeout=30)
+    assert 0 < len(listener.ingest.parse_cache) <= MAX_SEEN_ENTRIES
+    assert not any(len(key) > MAX_SEEN_LINE_BYTES for key in listener.ingest.parse_cache)
+    wait_until(lambda: stored(mongo_db, sensor.pk) == count + 1, timeout=60)

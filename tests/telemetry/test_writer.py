@@ -1,6 +1,7 @@
 """The worker's write path against the real MongoDB wire server and a real Celery worker."""
 
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -8,7 +9,7 @@ from telemetry.documents import Reading
 from telemetry.models import Sensor
 from telemetry.services.enqueue import readings_enqueue
 from telemetry.services.sensors import sensor_create, sensor_for_token
-from telemetry.services.writer import readings_store
+from telemetry.services.writer import LAST_SEEN_RESOLUTION, readings_store, sensors_seen
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,26 @@ def test_a_batch_stored_twice_is_stored_once(sensor, mongo_db):
     assert mongo_db["readings"].count_documents({"s": sensor.pk}) == 150
     sensor.refresh_from_db()
     assert sensor.last_seen is not None
+
+
+def test_last_seen_is_set_when_unset_and_moved_only_once_a_minute(sensor):
+    sensor, _token = sensor
+    other, _ = sensor_create(owner=sensor.owner, name="shed")
+    sensors_seen({sensor.pk})
+    sensor.refresh_from_db()
+    first = sensor.last_seen
+    assert first is not None
+    # Recent: left alone. Older than the resolution: moved. A sensor not in the batch: untouched.
+    sensors_seen({sensor.pk})
+    sensor.refresh_from_db()
+    assert sensor.last_seen == first
+    old = first - LAST_SEEN_RESOLUTION - timedelta(seconds=1)
+    Sensor.objects.filter(pk=sensor.pk).update(last_seen=old)
+    sensors_seen({sensor.pk})
+    sensor.refresh_from_db()
+    assert sensor.last_seen > old + LAST_SEEN_RESOLUTION
+    other.refresh_from_db()
+    assert other.last_seen is None
 
 
 def test_the_ingest_token_finds_its_sensor_only_while_enabled(sensor):

@@ -8,6 +8,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.clientinfo import client_ip
 from accounts.services.audit import Action, audit_record
+from accounts.services.hashslots import RETRY_AFTER_SECONDS
 from accounts.services.limits import ip_subject
 from accounts.services.login import login_attempt
 from accounts.services.ratelimit import rate_take
@@ -54,6 +55,8 @@ def userpass_login(request, route):
     if not password:
         raise ApiError(400, "missing password")
     attempt = login_attempt(request=request, email=route.name, password=password)
+    if attempt.busy:
+        raise ApiError(503, "too many logins in progress, retry", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if attempt.retry_after:
         raise ApiError(429, "too many failed logins", headers={"Retry-After": str(attempt.retry_after)})
     user = attempt.user

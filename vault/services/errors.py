@@ -94,7 +94,7 @@ class RevealBudgetExceeded(RetryLater):
 
 
 class RevealUnavailable(VaultError):
-    """The reveal budget cannot be checked (cache down): reveals fail closed."""
+    """The reveal budget cannot be checked (cache down) or the reveal recorded (audit write failed): fail closed."""
 
     status = 503
 

@@ -1,8 +1,10 @@
 """Revealing a secret version: the only path by which plaintext leaves the vault, always recorded before it does."""
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import DatabaseError
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -10,11 +12,13 @@ from accounts.services.audit import Action, Outcome, audit_record
 from vault.crypto import DecryptError
 from vault.models import DEFAULT_MOUNT
 from vault.services.budget import reveal_budget_take
-from vault.services.errors import RevealBudgetExceeded, VersionUnavailable
+from vault.services.errors import RevealBudgetExceeded, RevealUnavailable, VersionUnavailable
 from vault.services.lookup import version_for_read
 from vault.services.reauth import reauth_check
 from vault.services.sealing import version_open
 from vault.services.secrets import mount_detail
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +54,8 @@ def secret_reveal(
     ReauthenticationRequired when that is older than VAULT_REVEAL_REAUTH_SECONDS; SecretNotFound /
     VersionNotFound / VersionUnavailable (deleted, destroyed, or past delete_version_after);
     RevealBudgetExceeded past the hourly budget (audited as denied); a tampered or moved blob raises
-    DecryptError (audited as a failure). Only then is the success record written, and if it cannot be, the
-    exception propagates and the plaintext, held in this frame alone, is never returned.
+    DecryptError (audited as a failure). Only then is the success record written, and if it cannot be,
+    RevealUnavailable is raised and the plaintext, held in this frame alone, is never returned.
     """
     reauth_check(authenticated_at=authenticated_at)
     stored = version_for_read(owner=user, path=path, version=version, mount=mount)
@@ -84,7 +88,13 @@ def secret_reveal(
         raise
     # Decrypted first and recorded second, so the record is one short transaction of its own and a failed
     # decrypt never needs a success record rolled back; nothing leaves this function before the record.
-    record(Outcome.SUCCESS)
+    try:
+        record(Outcome.SUCCESS)
+    except DatabaseError as error:
+        # Fail closed with a clear 503 rather than a 500 and a traceback; the database's message stays out
+        # of the log line, since a failing INSERT may echo the row.
+        logger.error("reveal refused: its audit record could not be written (%s)", type(error).__name__)
+        raise RevealUnavailable("Revealing is unavailable right now; try again in a moment.") from None
     return RevealedSecret(
         path=stored.secret_path,
         version=stored.version,

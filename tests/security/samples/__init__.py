@@ -1,0 +1,1 @@
+"""Code samples the static checks must flag (read as text by the tests, never imported)."""

@@ -46,7 +46,7 @@ def api_read():
             baseline=lambda: rate(plain, REQUESTS_PER_ROUND),
             bar=0.5,
             unit="requests/s",
-            rounds=9,
+            rounds=5,
         )
 
 

@@ -12,6 +12,9 @@ MODULES = (
     "bench.api",
     "bench.telemetry",
     "bench.telemetry_e2e",
+    "bench.web_db",
+    "bench.web_login",
+    "bench.web_workers",
 )
 
 

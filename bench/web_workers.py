@@ -1,0 +1,83 @@
+"""web_worker_class: gunicorn's worker class as configured against the other candidate, at 16 connections.
+
+The candidates are sync workers (2 x cores + 1 processes, one request each) and gthread (the same
+processes x GUNICORN_THREADS threads). Both serve the DB view (`/secrets/`) and a reveal (POST, audit
+write, unwrap and decrypt) to 16 connections; the other class is the baseline because the choice
+between the two is the decision this figure backs (bar: >= 0.9 of its throughput on the DB view,
+i.e. the configured class is not the slower one beyond noise). Every figure (throughput, p50, p99, both
+views, both classes) is printed, since the tail matters as much as the rate: gthread was seen bimodal
+on database views.
+"""
+
+import os
+import statistics
+import sys
+from contextlib import ExitStack
+
+from bench.harness import compare, smoke
+from bench.server import gunicorn
+from bench.websetup import SERVER_ENV, db_view_request, load, reveal_request, web_user
+
+CONNECTIONS = 16
+REQUESTS_PER_ROUND = 120
+THREADS = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+
+def _configured_class() -> str:
+    from importlib import util
+
+    spec = util.spec_from_file_location("gunicorn_conf", "config/gunicorn.conf.py")
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.worker_class
+
+
+def web_worker_class():
+    configured = _configured_class()
+    other = "sync" if configured == "gthread" else "gthread"
+    with ExitStack() as stack:
+        _, cookie = stack.enter_context(web_user("bench-worker-class@example.test"))
+        servers = {
+            "sync": stack.enter_context(gunicorn(env=SERVER_ENV, worker_class="sync", threads=1)),
+            "gthread": stack.enter_context(gunicorn(env=SERVER_ENV, worker_class="gthread", threads=THREADS)),
+        }
+        views = {"db view": db_view_request(cookie), "reveal": reveal_request(servers["sync"], cookie)}
+        seen: dict[tuple[str, str], list[dict]] = {}
+
+        def measure(worker_class: str):
+            def one_round() -> float:
+                for view, request in views.items():
+                    figures = load(servers[worker_class], request, connections=CONNECTIONS, requests=REQUESTS_PER_ROUND)
+                    seen.setdefault((worker_class, view), []).append(figures["measured"])
+                return seen[(worker_class, "db view")][-1]["rate"]
+
+            return one_round
+
+        result = compare(
+            "web_worker_class",
+            keyhold=measure(configured),
+            baseline=measure(other),
+            bar=0.9,
+            unit=f"requests/s, {configured} vs {other}",
+            rounds=5,
+        )
+    _print(seen, skip_warmup=0 if smoke() else 1)
+    return result
+
+
+def _print(seen: dict, *, skip_warmup: int) -> None:
+    lines = [f"web_worker_class at {CONNECTIONS} connections (medians over rounds):"]
+    for (worker_class, view), rounds in sorted(seen.items()):
+        rounds = rounds[skip_warmup:]
+
+        def median(key, rounds=rounds):
+            return statistics.median(r[key] for r in rounds)
+
+        lines.append(
+            f"  {worker_class:<8} {view:<8} {median('rate'):8.1f} req/s  p50 {median('p50_ms'):7.1f} ms  "
+            f"p99 {median('p99_ms'):7.1f} ms  max {median('max_ms'):7.1f} ms"
+        )
+    sys.stderr.write("\n".join(lines) + "\n")
+
+
+BENCHMARKS = {"web_worker_class": web_worker_class}

@@ -28,7 +28,10 @@ def chromium_executable() -> str:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect() retries until the page shows what it asserts; give it the same 10 s as every other wait.
+    expect.set_options(timeout=10_000)
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS)
@@ -73,4 +76,6 @@ def sign_in(page, email: str, password: str, *, remember: bool = False) -> None:
     page.get_by_label("Password", exact=True).fill(password)
     if remember:
         page.get_by_label("Remember me for 30 days").check()
-    page.get_by_role("button", name="Sign in").click()
+    # Wait for the answer's page: a goto() straight after the click would abort the POST and lose its cookie.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()

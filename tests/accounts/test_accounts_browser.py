@@ -3,6 +3,7 @@
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.accounts.account_support import NEW_PASSWORD, PASSWORD, last_link
 from tests.browser import screenshot
@@ -32,21 +33,21 @@ def test_sign_up_verify_and_sign_in(page, live_server):
     page.get_by_label("Email").fill("frank@example.test")
     page.get_by_label("Display name").fill("Frank")
     page.get_by_label("Password", exact=True).fill("short")
-    assert page.get_by_text("Very weak").is_visible()
+    expect(page.get_by_text("Very weak")).to_be_visible()
     page.get_by_label("Password", exact=True).fill(PASSWORD + " on a quiet river")
     assert page.locator(".strength").get_attribute("data-level") in {"3", "4"}
     page.get_by_label("Password again").fill(PASSWORD + " on a quiet river")
     screenshot(page, "accounts-signup")
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_test_id("signup-sent").is_visible()
+    expect(page.get_by_test_id("signup-sent")).to_be_visible()
     screenshot(page, "accounts-signup-sent")
 
     sign_in(page, "frank@example.test", PASSWORD + " on a quiet river")
-    assert page.get_by_test_id("verify-banner").is_visible()
+    expect(page.get_by_test_id("verify-banner")).to_be_visible()
     screenshot(page, "accounts-unverified-banner")
     page.goto(last_link("frank@example.test").replace("http://testserver", live_server.url))
-    assert "Your email address is verified" in page.get_by_role("status").inner_text()
-    assert page.get_by_test_id("verify-banner").count() == 0
+    expect(page.get_by_role("status")).to_contain_text("Your email address is verified")
+    expect(page.get_by_test_id("verify-banner")).to_have_count(0)
     assert page.console_errors == []
 
 
@@ -75,10 +76,10 @@ def test_revoking_a_session_from_another_browser_signs_it_out(page, browser, liv
         page.get_by_text(user.get_short_name()).click()
         page.get_by_role("link", name="Sessions").click()
         row = page.locator("tr", has_text="OtherDevice/9")
-        assert row.is_visible()
+        expect(row).to_be_visible()
         screenshot(page, "accounts-sessions")
         row.get_by_role("button", name="Sign out").click()
-        assert "The session was signed out" in page.get_by_role("status").inner_text()
+        expect(page.get_by_role("status")).to_contain_text("The session was signed out")
         other_page.goto("/accounts/sessions/")
         assert other_page.url.startswith(f"{live_server.url}/accounts/login/")
     finally:
@@ -97,7 +98,7 @@ def test_password_change_ends_the_other_browser(page, browser, live_server, user
         page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
         screenshot(page, "accounts-password-change")
         page.get_by_role("button", name="Change password").click()
-        assert "Password changed. 1 other session(s)" in page.get_by_role("status").inner_text()
+        expect(page.get_by_role("status")).to_contain_text("Password changed. 1 other session(s)")
         other_page.goto("/accounts/sessions/")
         assert other_page.url.startswith(f"{live_server.url}/accounts/login/")
     finally:
@@ -110,27 +111,27 @@ def test_password_reset_by_mail(page, live_server, user):
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Email").fill(user.email)
     page.get_by_role("button", name="Send the link").click()
-    assert page.get_by_test_id("reset-sent").is_visible()
+    expect(page.get_by_test_id("reset-sent")).to_be_visible()
     page.goto(last_link(user.email).replace("http://testserver", live_server.url))
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
     screenshot(page, "accounts-password-reset")
     page.get_by_role("button", name="Save password").click()
-    assert "Your password was reset" in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("Your password was reset")
     sign_in(page, user.email, NEW_PASSWORD)
     page.goto("/accounts/activity/")
-    assert page.get_by_test_id("activity-table").is_visible()
+    expect(page.get_by_test_id("activity-table")).to_be_visible()
     screenshot(page, "accounts-activity")
 
 
 def test_five_failures_lock_the_account_with_a_clear_429_page(page, user):
     for i in range(4):
         sign_in(page, user.email, f"wrong password {i}")
-        assert "correct email address and password" in page.get_by_role("alert").inner_text()
+        expect(page.get_by_role("alert")).to_contain_text("correct email address and password")
     response_status = []
     page.on("response", lambda r: r.url.endswith("/accounts/login/") and response_status.append(r.status))
     sign_in(page, user.email, "wrong password 5")
     sign_in(page, user.email)
     assert response_status[-1] == 429
-    assert "Too many failed sign-in attempts" in page.get_by_test_id("locked").inner_text()
+    expect(page.get_by_test_id("locked")).to_contain_text("Too many failed sign-in attempts")
     screenshot(page, "accounts-lockout")

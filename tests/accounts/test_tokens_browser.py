@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +40,7 @@ def test_create_use_and_revoke_a_token(page, live_server, person):
     page.get_by_role("button", name="Sign out").wait_for()
 
     page.goto("/accounts/tokens/")
-    assert page.get_by_test_id("token-none").is_visible()
+    expect(page.get_by_test_id("token-none")).to_be_visible()
     page.get_by_role("link", name="New token").click()
     page.get_by_label("Name").fill("home assistant")
     page.get_by_label("Write").check()
@@ -62,14 +63,14 @@ def test_create_use_and_revoke_a_token(page, live_server, person):
 
     page.get_by_role("link", name="Done").click()
     row = page.locator("tr", has_text="home assistant")
-    assert value[:12] in row.inner_text()
+    expect(row).to_contain_text(value[:12])
     assert value not in page.content()
-    assert "from 127.0.0.1" in row.inner_text()
+    expect(row).to_contain_text("from 127.0.0.1")
     page.screenshot(path=str(SCREENSHOTS / "token_list.png"), full_page=True)
 
     page.get_by_role("button", name="Revoke home assistant").click()
-    assert "Token revoked" in page.get_by_role("status").inner_text()
-    assert "revoked" in page.locator("tr", has_text="home assistant").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("Token revoked")
+    expect(page.locator("tr", has_text="home assistant")).to_contain_text("revoked")
     status, body = whoami(live_server.url, value)
     assert status == 401
     assert body["error"] == "The token has been revoked."

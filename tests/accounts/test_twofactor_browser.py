@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.accounts.twofactor_support import (
     PASSWORD,
@@ -40,7 +41,7 @@ def enter_code(page, code: str) -> None:
 def test_enrol_sign_out_and_sign_in_with_totp_then_recovery_code(page, person):
     sign_in_with_password(page, person.email)
     page.goto("/accounts/2fa/")
-    assert "is off" in page.get_by_test_id("twofactor-status").inner_text()
+    expect(page.get_by_test_id("twofactor-status")).to_contain_text("is off")
     page.get_by_role("button", name="Set up two-factor").click()
 
     qr = page.get_by_test_id("totp-qr")
@@ -51,36 +52,37 @@ def test_enrol_sign_out_and_sign_in_with_totp_then_recovery_code(page, person):
     page.get_by_label("Code from your app").fill(code_at(secret))
     page.get_by_role("button", name="Turn on two-factor").click()
 
+    expect(page.get_by_test_id("recovery-codes").locator("code")).to_have_count(10)
     codes = [item.inner_text().strip() for item in page.get_by_test_id("recovery-codes").locator("code").all()]
     assert len(codes) == 10
     assert "only time they are shown" in page.content()
     screenshot(page, "twofactor_recovery_codes")
     page.get_by_role("link", name="I have saved them").click()
-    assert "is on" in page.get_by_test_id("twofactor-status").inner_text()
+    expect(page.get_by_test_id("twofactor-status")).to_contain_text("is on")
     assert codes[0] not in page.content()
     sign_out(page)
 
     # Password first, then the second step asks for a code; the next step's code is fresh.
     sign_in_with_password(page, person.email)
     page.wait_for_url("**/accounts/2fa/login/**")
-    assert page.get_by_role("button", name="Sign out").count() == 0
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     screenshot(page, "login_second_step")
     fresh = code_at(secret, +1)
     enter_code(page, fresh)
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     sign_out(page)
 
     # The same code again is a replay.
     sign_in_with_password(page, person.email)
     page.wait_for_url("**/accounts/2fa/login/**")
     enter_code(page, fresh)
-    assert "That code is not valid" in page.get_by_role("alert").inner_text()
-    assert page.get_by_role("button", name="Sign out").count() == 0
+    expect(page.get_by_role("alert")).to_contain_text("That code is not valid")
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
 
     # A recovery code gets in once, and says how many are left.
     enter_code(page, codes[4])
-    assert page.get_by_role("button", name="Sign out").is_visible()
-    assert "You used a recovery code; 9 left" in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("You used a recovery code; 9 left")
     assert page.console_errors == []
 
 
@@ -93,7 +95,7 @@ def test_second_step_alone_signs_in_with_a_code_and_refuses_a_replay(page, brows
     )
     page.goto("/accounts/2fa/login/")
     enter_code(page, code)
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     other = browser.new_context(base_url=live_server.url)
     try:
@@ -103,7 +105,7 @@ def test_second_step_alone_signs_in_with_a_code_and_refuses_a_replay(page, brows
         replay = other.new_page()
         replay.goto("/accounts/2fa/login/")
         enter_code(replay, code)
-        assert "That code is not valid" in replay.get_by_role("alert").inner_text()
-        assert replay.get_by_role("button", name="Sign out").count() == 0
+        expect(replay.get_by_role("alert")).to_contain_text("That code is not valid")
+        expect(replay.get_by_role("button", name="Sign out")).to_have_count(0)
     finally:
         other.close()

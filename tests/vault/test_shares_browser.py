@@ -62,26 +62,26 @@ def test_owner_shares_and_a_signed_out_recipient_opens_it_once(page, recipient, 
     screenshot(page, "share-created")
 
     recipient.goto(link)
-    assert "opens only once" in recipient.get_by_test_id("share-terms").inner_text()
+    expect(recipient.get_by_test_id("share-terms")).to_contain_text("opens only once")
     screenshot(recipient, "share-open-before")
     recipient.get_by_role("button", name="Open the secret").click()
     # Decrypted by share-open.js with WebCrypto from what Python sealed.
     assert recipient.get_by_label("Value of password").input_value() == CANARY
     assert recipient.get_by_label("Value of user").input_value() == "app"
     assert recipient.locator("#share-notes").inner_text() == NOTES
-    assert "last view" in recipient.locator("#share-views-left").inner_text()
+    expect(recipient.locator("#share-views-left")).to_contain_text("last view")
     assert "#" not in recipient.url
     screenshot(recipient, "share-open")
     assert recipient.console_errors == []
 
     recipient.goto(link)
-    assert "used up" in recipient.get_by_test_id("share-error").inner_text()
+    expect(recipient.get_by_test_id("share-error")).to_contain_text("used up")
     screenshot(recipient, "share-used-up")
 
     page.goto("/secrets/shares/")
     row = page.get_by_test_id("share-table").locator("tbody tr").first
-    assert "used up" in row.inner_text()
-    assert "1 / 1" in row.inner_text()
+    expect(row).to_contain_text("used up")
+    expect(row).to_contain_text("1 / 1")
     screenshot(page, "share-list")
     share = ShareLink.objects.get()
     assert (share.views, share.ciphertext) == (1, None)
@@ -93,7 +93,7 @@ def test_a_passphrase_link_refuses_a_wrong_passphrase_and_the_owner_revokes_it(p
     link = create_link(page, views="3", passphrase="open sesame 42")
 
     recipient.goto(link)
-    assert "one of its 3 views (0 used so far)" in recipient.get_by_test_id("share-terms").inner_text()
+    expect(recipient.get_by_test_id("share-terms")).to_contain_text("one of its 3 views (0 used so far)")
     recipient.get_by_label("Passphrase").fill("open sesame 41")
     recipient.get_by_role("button", name="Open the secret").click()
     expect(recipient.get_by_test_id("share-message")).to_have_text("Wrong passphrase or damaged link.")
@@ -101,15 +101,15 @@ def test_a_passphrase_link_refuses_a_wrong_passphrase_and_the_owner_revokes_it(p
     recipient.get_by_label("Passphrase").fill("open sesame 42")
     recipient.get_by_role("button", name="Open the secret").click()
     assert recipient.get_by_label("Value of password").input_value() == CANARY
-    assert "2 more times" in recipient.locator("#share-views-left").inner_text()
+    expect(recipient.locator("#share-views-left")).to_contain_text("2 more times")
     # The refused try answers 403, which Chromium logs; nothing else may show up.
     assert [e for e in recipient.console_errors if "403 (Forbidden)" not in e] == []
 
     page.goto("/secrets/shares/")
     page.get_by_role("button", name="Revoke").click()
-    assert "revoked" in page.get_by_test_id("share-table").inner_text()
+    expect(page.get_by_test_id("share-table")).to_contain_text("revoked")
     recipient.goto(link)
-    assert "revoked" in recipient.get_by_test_id("share-error").inner_text()
+    expect(recipient.get_by_test_id("share-error")).to_contain_text("revoked")
 
 
 def test_a_link_without_its_fragment_says_it_is_incomplete(page, recipient, person):

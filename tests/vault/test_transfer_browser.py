@@ -53,17 +53,17 @@ def test_import_preview_commit_report_and_export_page(page, live_server, person)
     table.wait_for()
     statuses = [row.get_attribute("data-status") for row in table.locator("tbody tr").all()]
     assert statuses == ["new", "new", "duplicate", "exists"]
-    assert "exists: new version 2" in table.inner_text()
-    assert "same path as line 2 (different values)" in table.inner_text()
-    assert "weak password: common password" in page.get_by_test_id("weak").inner_text()
+    expect(table).to_contain_text("exists: new version 2")
+    expect(table).to_contain_text("same path as line 2 (different values)")
+    expect(page.get_by_test_id("weak")).to_contain_text("weak password: common password")
     assert CANARY not in page.content()
     screenshot(page, "vault-import-preview")
 
     page.get_by_role("button", name="Import").click()
     report = page.get_by_test_id("import-report")
     report.wait_for()
-    assert "created: 2" in page.get_by_test_id("import-counts").inner_text()
-    assert "new version: 1" in page.get_by_test_id("import-counts").inner_text()
+    expect(page.get_by_test_id("import-counts")).to_contain_text("created: 2")
+    expect(page.get_by_test_id("import-counts")).to_contain_text("new version: 1")
     screenshot(page, "vault-import-report")
     assert stored(person, "Work/GitLab")[0]["password"] == CANARY
     assert stored(person, "Router") == (
@@ -72,7 +72,7 @@ def test_import_preview_commit_report_and_export_page(page, live_server, person)
     )
 
     report.get_by_role("link", name="Work/GitLab").click()
-    assert "password" in page.get_by_test_id("field-names").inner_text()
+    expect(page.get_by_test_id("field-names")).to_contain_text("password")
     page.get_by_role("link", name="Secrets", exact=True).click()
     page.get_by_role("link", name="Export").click()
     page.get_by_test_id("export-form").wait_for()
@@ -104,6 +104,6 @@ def test_a_file_with_invalid_rows_shows_them_and_offers_no_import(page, live_ser
     page.get_by_test_id("import-blocked").wait_for()
     statuses = [row.get_attribute("data-status") for row in page.locator("tbody tr").all()]
     assert statuses == ["invalid", "invalid", "new"]  # "../up", "bad", "ok": JSON rows in path order
-    assert page.get_by_role("button", name="Import").count() == 0
+    expect(page.get_by_role("button", name="Import")).to_have_count(0)
     screenshot(page, "vault-import-invalid")
     assert not person.secrets.exists()

@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser import screenshot, sign_in
 from vault.services import secret_update
@@ -28,7 +29,7 @@ def test_create_reveal_and_stale_edit(page, live_server, person):
     page.get_by_role("button", name="Sign out").wait_for()
 
     page.get_by_role("link", name="Secrets").click()
-    assert page.get_by_test_id("secret-empty").is_visible()
+    expect(page.get_by_test_id("secret-empty")).to_be_visible()
     page.get_by_test_id("secret-empty").get_by_role("link", name="New secret").click()
     page.get_by_label("Path").fill("prod/db/main")
     page.get_by_label("Field name 1").fill("user")
@@ -36,12 +37,12 @@ def test_create_reveal_and_stale_edit(page, live_server, person):
     page.get_by_label("Field name 2").fill("password")
     page.get_by_label("Field value 2").fill(CANARY)
     page.get_by_role("button", name="Add field").click()
-    assert page.locator('input[name="field_name"]').count() == 4
+    expect(page.locator('input[name="field_name"]')).to_have_count(4)
     page.get_by_label("Tags").fill("db, prod")
     screenshot(page, "vault-create")
     page.get_by_role("button", name="Save secret").click()
 
-    assert "password" in page.get_by_test_id("field-names").inner_text()
+    expect(page.get_by_test_id("field-names")).to_contain_text("password")
     assert CANARY not in page.content()
     screenshot(page, "vault-detail")
 
@@ -53,6 +54,7 @@ def test_create_reveal_and_stale_edit(page, live_server, person):
     page.get_by_role("link", name="Hide values").click()
     page.get_by_role("link", name="Edit").click()
     page.get_by_role("button", name="Reveal values to edit").click()
+    page.locator('textarea[name="field_value"]').first.wait_for()
     names = [row.input_value() for row in page.locator('input[name="field_name"]').all()]
     value = page.locator('textarea[name="field_value"]').nth(names.index("password"))
     assert value.input_value() == CANARY
@@ -60,7 +62,7 @@ def test_create_reveal_and_stale_edit(page, live_server, person):
     secret_update(owner=person, path="prod/db/main", fields={"password": "theirs"}, cas=1)
     value.fill("mine")
     page.get_by_role("button", name="Save new version").click()
-    assert "changed since you loaded it" in page.get_by_role("alert").inner_text()
+    expect(page.get_by_role("alert")).to_contain_text("changed since you loaded it")
     screenshot(page, "vault-stale-edit")
     assert person.secrets.get(path="prod/db/main").current_version == 2
     # The refused save answers 409, which Chromium logs; nothing else may show up.

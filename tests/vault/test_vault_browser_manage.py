@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser import screenshot
 from tests.browser import sign_in as browser_sign_in
@@ -65,11 +66,11 @@ def test_generate_save_restore_diff_move_trash_and_delete(page, live_server, per
     phrase = generate_into(page, 1)
     assert len(phrase.split("-")) == 5
     assert all(word.isalpha() and word.islower() for word in phrase.split("-"))
-    assert "bits of entropy" in page.get_by_test_id("generator-strength").inner_text()
+    expect(page.get_by_test_id("generator-strength")).to_contain_text("bits of entropy")
     screenshot(page, "vault-generator")
     page.get_by_role("button", name="Save secret").click()
 
-    assert "token" in page.get_by_test_id("field-names").inner_text()
+    expect(page.get_by_test_id("field-names")).to_contain_text("token")
     assert token not in page.content()
     page.get_by_role("button", name="Reveal values").click()
     assert page.get_by_label("Value of token").input_value() == token
@@ -80,7 +81,7 @@ def test_generate_save_restore_diff_move_trash_and_delete(page, live_server, per
     secret_update(owner=person, path="app/api", fields={"token": CANARY, "phrase": phrase, "host": "h"}, cas=1)
     page.reload()
     page.get_by_role("button", name="Restore version 1").click()
-    assert "Version 1 restored as version 3" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("Version 1 restored as version 3")
     assert Secret.objects.get(owner=person, path="app/api").current_version == 3
     screenshot(page, "vault-restore")
 
@@ -100,14 +101,14 @@ def test_generate_save_restore_diff_move_trash_and_delete(page, live_server, per
     page.get_by_label("New path").fill("app/api-renamed")
     page.get_by_role("button", name="Move", exact=True).click()
     page.wait_for_url(f"**{reverse('vault:secret-detail', kwargs={'secret_path': 'app/api-renamed'})}")
-    assert page.get_by_test_id("version-table").locator("tbody tr").count() == 3
+    expect(page.get_by_test_id("version-table").locator("tbody tr")).to_have_count(3)
     screenshot(page, "vault-move")
 
     page.get_by_role("button", name="Delete version 2").click()
     page.get_by_role("link", name="Trash").click()
     row = page.get_by_test_id("trash-table").locator("tbody tr")
-    assert row.count() == 1
-    assert "app/api-renamed" in row.inner_text()
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("app/api-renamed")
     screenshot(page, "vault-trash")
     page.get_by_role("button", name="Undelete app/api-renamed version 2").click()
     page.get_by_test_id("trash-empty").wait_for()

@@ -8,8 +8,11 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls -1d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
 PYTEST_ARGS ?=
 BENCH ?=
+# What the static security checks scan (tests and benchmarks may use asserts, fixed paths and bad samples).
+PRODUCT_CODE := accounts vault telemetry config devstack manage.py
+BENCH_SMOKE ?=
 
-.PHONY: help install run test test-fast lint fmt bench browser clean
+.PHONY: help install run test test-fast lint fmt bench browser wapiti clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,16 +34,21 @@ run: install  ## start the whole site (servers, web, worker, beat) until Ctrl+C
 browser:  ## make sure headless Chromium is installed (Debian package)
 	@scripts/ensure-chromium.sh
 
-test: install browser  ## run the whole test suite against throw-away servers
+wapiti:  ## make sure Debian's wapiti scanner is installed (tests/security/test_wapiti.py)
+	@scripts/ensure-wapiti.sh
+
+test: install browser wapiti  ## run the whole test suite against throw-away servers
 	@echo "==> running the test suite (servers from the environment or started for this run)"
 	@$(PY) -m devstack test $(PYTEST_ARGS)
 
 test-fast: install  ## the quick set: no browser, end-to-end or fault tests
 	@$(PY) -m devstack test -m "not e2e and not browser and not fault" $(PYTEST_ARGS)
 
-lint: install  ## ruff, Django's system checks, and no missing migrations
+lint: install  ## ruff, bandit, semgrep, Django's system checks, and no missing migrations
 	@echo "==> ruff check"; $(VENV)/bin/ruff check .
 	@echo "==> ruff format --check"; $(VENV)/bin/ruff format --check .
+	@echo "==> bandit (high severity)"; $(VENV)/bin/bandit -q -r $(PRODUCT_CODE) -x "*/migrations/*" --severity-level high
+	@echo "==> semgrep (.semgrep.yml)"; $(VENV)/bin/semgrep scan --config .semgrep.yml --metrics=off --disable-version-check --error --quiet $(PRODUCT_CODE)
 	@echo "==> manage.py check"; $(PY) manage.py check --fail-level WARNING
 	@echo "==> makemigrations --check"; $(PY) manage.py makemigrations --check --dry-run
 	@echo "==> hadolint"; $(VENV)/bin/hadolint Dockerfile
@@ -50,8 +58,8 @@ fmt: install  ## format and autofix
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-bench: install  ## run the benchmarks in bench/ (BENCH=name for one)
-	@$(PY) -m bench $(BENCH)
+bench: install  ## run the benchmarks in bench/ (BENCH=name for one, BENCH_SMOKE=1: one round, no bars)
+	@BENCH_SMOKE=$(BENCH_SMOKE) $(PY) -m bench $(BENCH)
 
 clean:  ## remove the virtualenv and caches (keeps var/ data)
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

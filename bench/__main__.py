@@ -20,6 +20,7 @@ def _machine() -> dict:
     import celery
     import gunicorn
     import pymongo
+    from django.conf import settings
     from django.db import connection
     from django_redis import get_redis_connection
 
@@ -40,6 +41,7 @@ def _machine() -> dict:
         "celery": celery.__version__,
         "pymongo": pymongo.version,
         "platform": platform.platform(),
+        "debug": settings.DEBUG,
     }
 
 
@@ -58,7 +60,7 @@ def _table(results, machine) -> str:
     lines = [
         f"{machine['cores']} cores, Python {machine['python']}, Django {machine['django']}, {machine['database']}, "
         f"Redis {machine['redis']}, MongoDB wire {machine['mongodb']}, gunicorn {machine['gunicorn']}, "
-        f"Celery {machine['celery']}, PyMongo {machine['pymongo']}",
+        f"Celery {machine['celery']}, PyMongo {machine['pymongo']}, DEBUG {'on' if machine['debug'] else 'off'}",
         f"{'name':<24} {'keyhold':>14} {'baseline':>14} {'ratio':>7} {'spread':>13} {'bar':>7}  result",
     ]
     lines.extend(_row(r) for r in results)
@@ -91,6 +93,9 @@ def main(names: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="keyhold-bench-") as scratch, Stack(Path(scratch), throwaway=True) as env:
         os.environ.update(env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        # The site as deployed, in this process and the gunicorn servers it starts: with DEBUG on, Django
+        # keeps every query it runs and tracks each template token's source position, which no user pays.
+        os.environ.setdefault("DEBUG", "false")
         django.setup()
         from django.core.management import call_command
 

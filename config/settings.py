@@ -168,7 +168,8 @@ if CELERY_BROKER_URL == REDIS_URL:
     )
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
+# json for every task, and orjson's content type for batches of readings (config/celery.py).
+CELERY_ACCEPT_CONTENT = ["json", "application/x-orjson"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 # The ingest path's tasks by name; everything else (rollups, retention, vault chores) goes to maintenance,

@@ -6,6 +6,7 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from pymongo.errors import AutoReconnect, ConnectionFailure
 
+from config.celery import READINGS_SERIALIZER
 from telemetry.services import deadletters, rollups
 from telemetry.services.heartbeat import heartbeat_record
 
@@ -38,7 +39,9 @@ def heartbeat(self, requested_by: str = "schedule") -> str:
 # retried with exponential backoff (capped at a minute) for as long as the outage lasts: an outage is
 # not the batch's fault, and giving up would lose readings. Any other failure is retried STORE_RETRIES
 # times (about 8 minutes) and then dead-lettered, so no poison batch is retried forever.
-@shared_task(bind=True, max_retries=STORE_RETRIES, acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    bind=True, max_retries=STORE_RETRIES, acks_late=True, reject_on_worker_lost=True, serializer=READINGS_SERIALIZER
+)
 def store_batch(self, readings: list[list]) -> int:
     task_id = self.request.id or ""
     try:

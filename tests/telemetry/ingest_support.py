@@ -12,6 +12,7 @@ import time
 import redis
 
 from accounts.services.tokens import token_create
+from config.celery import READINGS_CONTENT_TYPE
 from devstack.servers.redis import BrokerRedisServer
 from telemetry.services.sensors import sensor_create
 from tests.broker import publishing_to
@@ -25,6 +26,7 @@ def queued_readings(url: str) -> list[list]:
     readings = []
     while (raw := broker.lpop(QUEUE)) is not None:
         message = json.loads(raw)
+        assert message["content-type"] == READINGS_CONTENT_TYPE
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
         readings.extend(args[0])
     broker.close()

@@ -95,7 +95,7 @@ def main(names: list[str]) -> int:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         # The site as deployed, in this process and the gunicorn servers it starts: with DEBUG on, Django
         # keeps every query it runs and tracks each template token's source position, which no user pays.
-        os.environ.setdefault("DEBUG", "false")
+        os.environ["DEBUG"] = "false"
         django.setup()
         from django.core.management import call_command
 

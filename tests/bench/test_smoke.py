@@ -34,6 +34,7 @@ def test_smoke_mode_runs_a_web_benchmark_once_and_writes_the_table(tmp_path):
     machine = report["machine"]
     assert machine["cores"] >= 1
     assert machine["database"].startswith("PostgreSQL ")
+    assert machine["debug"] is False, "benchmarks measure the site as deployed"
     for version in ("python", "django", "redis", "mongodb"):
         assert machine[version], version
     assert "tail_latency" in done.stdout

@@ -10,7 +10,8 @@ from django_redis import get_redis_connection
 
 from accounts.hashers import HASHING_NICENESS, KeyholdArgon2PasswordHasher, hashing_pool
 from accounts.models import AuditEvent
-from accounts.services.hashslots import HASHING_SLOTS, SLOTS_KEY, STALE_SECONDS, hashing_slot
+from accounts.services import hashslots
+from accounts.services.hashslots import HASHING_SLOTS, SLOTS_KEY, STALE_SECONDS, WAKE_KEY, hashing_slot
 from tests.accounts.account_support import PASSWORD
 
 LOGIN = "/accounts/login/"
@@ -18,9 +19,9 @@ LOGIN = "/accounts/login/"
 
 @pytest.fixture(autouse=True)
 def no_slots_held():
-    get_redis_connection("default").delete(SLOTS_KEY)
+    get_redis_connection("default").delete(SLOTS_KEY, WAKE_KEY)
     yield
-    get_redis_connection("default").delete(SLOTS_KEY)
+    get_redis_connection("default").delete(SLOTS_KEY, WAKE_KEY)
 
 
 def test_a_slot_is_refused_while_all_are_held_and_given_again_once_released():
@@ -102,3 +103,29 @@ def test_passwords_are_hashed_on_a_lower_priority_thread_and_still_verify():
     ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     hashing = hashing_pool().submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
     assert hashing == min(19, ours + HASHING_NICENESS)
+
+
+def test_a_waiting_sign_in_takes_a_freed_slot_at_once_not_at_its_next_look(monkeypatch):
+    # Long looks, so that only the release's wake-up can explain a quick take.
+    monkeypatch.setattr(hashslots, "LOOK_AGAIN_SECONDS", 0.6)
+    holder = hashing_slot(slots=1)
+    assert holder.__enter__() is True
+    released_at = []
+
+    def release():
+        released_at.append(time.monotonic())
+        holder.__exit__(None, None, None)
+
+    threading.Timer(0.02, release).start()
+    with hashing_slot(slots=1, wait=1.0) as taken:
+        took_at = time.monotonic()
+    assert taken is True
+    # Woken by the release itself: without the wake-up the waiter would sleep on to about 0.6 s.
+    assert took_at - released_at[0] < 0.3
+
+
+def test_each_process_can_hash_on_every_core_at_once():
+    # Slots are per machine, so every one of them may be held by sign-ins in this one process.
+    barrier = threading.Barrier(HASHING_SLOTS, timeout=5)
+    futures = [hashing_pool().submit(barrier.wait) for _ in range(HASHING_SLOTS)]
+    assert sorted(future.result() for future in futures) == list(range(HASHING_SLOTS))

@@ -68,7 +68,7 @@ def _table(results, machine) -> str:
 
 
 def _row(r) -> str:
-    bar = f"{'>=' if r.higher_is_better else '<='}{r.bar:g}"
+    bar = f"{'>=' if r.higher_is_better else '<='}{r.bar:.3g}"
     # Shares of a whole (vault_crypto_share) are small: keep their significant digits.
     digits = 4 if r.ratio < 0.1 else 2
     spread = f"{r.spread[0]:.{digits}f}-{r.spread[1]:.{digits}f}"

@@ -15,7 +15,7 @@ first page of the secret list (with its folders), for a user holding 10,000 secr
 one holding 100 (bar: <= 2.0, at most twice the time; search_scale is the issue's figure).
 Both users live in the same tables with the same folder shape, so only the per-user count differs.
 
-All requests go through the Django test client (middleware, sessions in the cache, auth) in this
+All requests go through the Django test client (middleware, sessions, auth) in this
 process, one at a time: these ratios compare code paths, not servers.
 """
 

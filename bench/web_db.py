@@ -8,10 +8,10 @@ server with `DATABASE_CONN_MAX_AGE=0`, which opens and closes a PostgreSQL conne
 baseline is exactly the site without the reuse, so the ratio is what reuse earns (bar: >= 5x, the
 issue's; see the README for why loopback PostgreSQL cannot reach it).
 
-cache_hit: the only thing Keyhold caches on a page's path is the session (`cached_db`: Redis first, the
-database behind it). The baseline is the same server with `SESSION_ENGINE` set to the plain database
-backend, i.e. the same page with the session read from PostgreSQL (bar: >= 1.2, else the cache
-should go).
+cache_hit: the one cache a page's path could have is the session's (`cached_db`: Redis first, the
+database behind it). It measured 0.87-1.08x the plain database backend, under the 1.2x a cache must earn,
+so Keyhold ships database sessions. This keeps that decision honest: the site as shipped against the same
+server with the session cache (bar: >= 1/1.2; a cache that one day earns 1.2x fails it, and should return).
 
 tail_latency: p99 of the DB view at 16 connections over the p50 of the same run (bar: <= 2.5): a
 server that queues unevenly (a worker class that hands a slow request's neighbours to a busy
@@ -32,7 +32,7 @@ TAIL_CONNECTIONS = 16
 TAIL_REQUESTS_PER_ROUND = 400
 
 
-def _ab(name: str, *, variant_env: dict, bar: float) -> object:
+def _ab(name: str, *, variant_env: dict, bar: float, unit: str = "requests/s") -> object:
     with ExitStack() as stack:
         _, cookie = stack.enter_context(web_user(f"bench-{name}@example.test"))
         ours = stack.enter_context(gunicorn(env=SERVER_ENV))
@@ -44,9 +44,7 @@ def _ab(name: str, *, variant_env: dict, bar: float) -> object:
                 "rate"
             ]
 
-        return compare(
-            name, keyhold=throughput(ours), baseline=throughput(theirs), bar=bar, unit="requests/s", rounds=5
-        )
+        return compare(name, keyhold=throughput(ours), baseline=throughput(theirs), bar=bar, unit=unit, rounds=5)
 
 
 def db_reuse():
@@ -54,8 +52,9 @@ def db_reuse():
 
 
 def cache_hit():
-    database_sessions = {"KEYHOLD_BENCH_SESSION_ENGINE": "django.contrib.sessions.backends.db"}
-    return _ab("cache_hit", variant_env=database_sessions, bar=1.2)
+    cached_sessions = {"KEYHOLD_BENCH_SESSION_ENGINE": "django.contrib.sessions.backends.cached_db"}
+    unit = "requests/s, database sessions vs the session cache"
+    return _ab("cache_hit", variant_env=cached_sessions, bar=1 / 1.2, unit=unit)
 
 
 def tail_latency():

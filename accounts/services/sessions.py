@@ -12,7 +12,7 @@ from accounts.services.audit import Action, audit_record
 
 
 def _store_delete(session_key: str) -> None:
-    # Through the configured engine, so cached_db drops the cache entry and the database row.
+    # Through the configured engine, so a cached engine would drop its cache entry along with the row.
     import_module(settings.SESSION_ENGINE).SessionStore(session_key).delete()
 
 

@@ -13,7 +13,7 @@ LINK = re.compile(r"https?://\S+")
 def clear_throttles() -> None:
     """Forget every failure counter and lockout (sign-in, two-factor, reset, sign-up), so a test starts unlocked."""
     redis = get_redis_connection("default")
-    # Large SCAN pages: this runs before every test, and the cache holds the whole session's sessions.
+    # Large SCAN pages: this runs before every test, and the cache holds the whole session's counters.
     for key in redis.scan_iter("keyhold:throttle:*", count=1000):
         redis.delete(key)
 

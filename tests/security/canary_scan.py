@@ -27,6 +27,7 @@ from django.utils import timezone
 from pytest_django.fixtures import _get_databases_for_setup
 
 from tests import canary
+from tests.accounts.account_support import clear_throttles
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +119,11 @@ def canaries_plant() -> dict[str, str]:
             )
             user.email_verified_at = timezone.now()
             user.save(update_fields=["email_verified_at"])
+            # Session fixtures set up before the per-test clearing, and a lockout that hostile tests left on
+            # this worker's cache database in an earlier phase of `make test` would refuse this sign-in.
+            clear_throttles()
             signed_in = _sign_in(client, user.email, planted["password"])
-            assert signed_in.status_code == 302, "the canary user could not sign in"
+            assert signed_in.status_code == 302, f"the canary user could not sign in ({signed_in.status_code})"
             planted["session id"] = client.cookies[settings.SESSION_COOKIE_NAME].value
             fields = {
                 "field_name": ["value"],

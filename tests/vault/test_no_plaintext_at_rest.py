@@ -69,7 +69,7 @@ def test_a_secrets_values_are_nowhere_at_rest(client, django_user_model, found, 
     rows = list(canary.database_rows())
     assert {"vault_secretversion", "accounts_auditevent", "django_session (decoded)"} <= {where for where, _ in rows}
     cached = list(canary.redis_values(settings.CACHES["default"]["LOCATION"]))
-    assert cached, "the session should be in the cache"
+    assert cached, "the reveal budget should be in the cache"
     found_at = [(where, hit) for where, value in rows for hit in canary.hits(value, CANARIES)]
     for where, value in cached + list(canary.redis_values(settings.CELERY_BROKER_URL)):
         found_at += [(where, hit) for hit in canary.hits(value, CANARIES)]

@@ -1,7 +1,9 @@
 """Helpers for the import and export tests: uploading a file, reading stored values, hunting for a canary."""
 
+from importlib import import_module
+
 from django.apps import apps
-from django.contrib.sessions.backends.cached_db import SessionStore
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_redis import get_redis_connection
@@ -35,7 +37,8 @@ def canary_places(canary: str, session_key: str | None) -> list[str]:
         for row in model.objects.values_list():
             if canary in repr(row):
                 found.append(model._meta.label)
-    if session_key and canary in repr(SessionStore(session_key=session_key).load()):
+    session_store = import_module(settings.SESSION_ENGINE).SessionStore
+    if session_key and canary in repr(session_store(session_key=session_key).load()):
         found.append("session")
     redis = get_redis_connection("default")
     for key in redis.scan_iter("*"):

@@ -156,8 +156,8 @@ CACHES = {
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "keyhold.cache"
 
-# Sessions live in PostgreSQL only. Redis in front of them (cached_db) measured no faster on a page
-# (bench cache_hit: 0.87-1.08x, under the 1.2x a cache must earn), and kept them out of an evicting cache.
+# Sessions live in PostgreSQL only: Redis in front of them (cached_db) made a page no faster (bench
+# cache_hit: 0.87-1.08x, under the 1.2x a cache must earn), and this keeps them out of an evicting cache.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Celery ----------------------------------------------------------------------------------

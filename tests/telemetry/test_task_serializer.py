@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from kombu.exceptions import EncodeError
 from kombu.serialization import dumps, loads
 
 from config.celery import READINGS_CONTENT_TYPE, READINGS_SERIALIZER
@@ -35,6 +36,13 @@ def test_every_value_a_reading_may_hold_round_trips_unchanged():
     decoded = loads(body, content_type, encoding, accept=[READINGS_CONTENT_TYPE])[0]
     assert decoded == readings
     assert [type(value[3]) for value in decoded] == [type(value[3]) for value in readings]
+
+
+def test_an_integer_past_64_bits_is_refused_at_publishing_never_mangled():
+    # orjson would read such a number back as a float; refusing it keeps a reading from changing type.
+    # Validated readings never hold one (int64, or uint64 for "u" integers).
+    with pytest.raises(EncodeError):
+        dumps([[[1, "edge.huge", time.time_ns(), 2**64, 0, None]]], serializer=READINGS_SERIALIZER)
 
 
 def test_the_store_task_publishes_with_the_readings_serializer():

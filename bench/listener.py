@@ -1,12 +1,13 @@
-"""listener_udp: datagrams/s the telemetry listener receives and parses, against a bare `recvfrom` loop.
+"""listener_udp: datagrams/s the telemetry listener takes in, against a bare `recvfrom` loop.
 
 Both sides are fed by the same sender, a separate process blasting the same token-prefixed
 line-protocol datagram as fast as it can on loopback. Each side's figure is the datagrams it fully
-handled (the listener: authenticated, parsed, mapped and batched for the broker, refused lines not
-counted; the baseline: received by a plain blocking `recvfrom` loop) divided by the time from the
-sender's first send (its own clock reading, so the sender's start-up is in neither figure) to the last
-one handled. The ratio is what the listener's work costs against the least any UDP receiver in Python
-must do.
+handled (the listener: authenticated and batched for the broker, its publisher thread running beside
+it, refused lines not counted; the baseline: received by a plain blocking `recvfrom` loop) divided by
+the time from the sender's first send (its own clock reading, so the sender's start-up is in neither
+figure) to the last one handled. The ratio is what the listener's work costs against the least any UDP
+receiver in Python must do. The listener does not parse: workers do (telemetry.services.lines), and
+telemetry_e2e_udp measures that whole path, socket to MongoDB.
 
 listener_udp_drops: then the sender is paced at half the listener's measured rate, and the kernel's
 UDP receive-buffer drops (/proc/net/snmp Udp RcvbufErrors, machine-wide) during the run must be 0.

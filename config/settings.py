@@ -177,6 +177,7 @@ CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 # so a backlog of readings never delays them and a slow rollup never delays readings.
 CELERY_TASK_ROUTES = {
     "telemetry.tasks.store_batch": {"queue": "telemetry"},
+    "telemetry.tasks.store_lines": {"queue": "telemetry"},
     "telemetry.tasks.heartbeat": {"queue": "telemetry"},
 }
 CELERY_TASK_TIME_LIMIT = env.read_int("CELERY_TASK_TIME_LIMIT", 300)

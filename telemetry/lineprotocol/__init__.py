@@ -131,18 +131,24 @@ def parse_line(
     """Parse one line (no newline inside); raises LineProtocolError, also for a blank or comment line.
 
     `seen` is a cache of heads and field keys, as parse_lines keeps for a body, that a caller parsing
-    many lines one by one (the listener) may keep across them; it grows with every new head, so that
-    caller bounds it.
+    many lines one by one (the worker, for the listener's lines) may keep across them; it grows with
+    every new head, so that caller bounds it.
     """
     factor, default_ns = _settings(precision, now_ns)
     if isinstance(line, str):
-        try:
-            line = line.encode()
-        except UnicodeEncodeError:
-            raise LineProtocolError("text is not valid Unicode") from None
-    line = bytes(line)  # a bytearray or memoryview too
-    if b"\n" in line:
-        raise LineProtocolError("a line cannot contain a newline")
+        # Text is parsed as it is (the worker gets the listener's lines as text); only a lone surrogate,
+        # which no UTF-8 sender can produce, is refused.
+        if not line.isascii():
+            try:
+                line.encode()
+            except UnicodeEncodeError:
+                raise LineProtocolError("text is not valid Unicode") from None
+        if "\n" in line:
+            raise LineProtocolError("a line cannot contain a newline")
+    else:
+        line = bytes(line)  # a bytearray or memoryview too
+        if b"\n" in line:
+            raise LineProtocolError("a line cannot contain a newline")
     text = _text(line)
     if text is None:
         raise LineProtocolError("blank or comment line: no point")

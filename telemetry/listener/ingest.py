@@ -1,4 +1,9 @@
-"""The listener's ingest thread: read UDP, take TCP lines, then authenticate, parse, map and batch by count and time."""
+"""The listener's ingest thread: read UDP, take TCP lines, authenticate each and batch it by count and time.
+
+Lines are forwarded unparsed, with their sensor and arrival time, for the workers to parse
+(telemetry.services.lines): parsing costs several times what receiving does, and the one listener
+must keep up with the socket while workers can be added.
+"""
 
 import collections
 import contextlib
@@ -12,11 +17,9 @@ from dataclasses import dataclass
 
 from django.db import connections
 
-from telemetry.lineprotocol import LineProtocolError, parse_line
 from telemetry.listener.auth import Authenticator, AuthRejected
 from telemetry.listener.udp import udp_drain
-from telemetry.readings import ReadingRejected, now_ns, readings_from_point
-from telemetry.services.rejects import UNKNOWN_SENSOR
+from telemetry.services.rejects import UNKNOWN_SENSOR, RejectTally
 
 logger = logging.getLogger("telemetry.listener")
 
@@ -25,11 +28,6 @@ logger = logging.getLogger("telemetry.listener")
 MAX_PENDING_LINES = 200_000
 # The longest prefix accepted: an ingest token is 56 characters, an HMAC prefix at most 67.
 MAX_PREFIX_BYTES = 80
-MAX_REASONS_LOGGED = 5
-# The parser's cache of heads and field keys, kept across lines since a sensor repeats both: bounded
-# by entries and by the length of the lines it learns from, so made-up heads cost at most a few MB.
-MAX_SEEN_ENTRIES = 2000
-MAX_SEEN_LINE_BYTES = 1024
 
 
 @dataclass
@@ -39,7 +37,7 @@ class Counters:
     datagrams: int = 0
     tcp_lines: int = 0
     lines: int = 0
-    readings: int = 0
+    forwarded: int = 0  # authenticated and passed on for a worker to parse (which may still refuse it)
     rejected: int = 0
     overloaded: int = 0
     batches: int = 0
@@ -47,10 +45,10 @@ class Counters:
 
 @dataclass
 class Outgoing:
-    """One flush: readings for the broker and {sensor_id: [rejected, latest reason, {reason: count}]}."""
+    """One flush: forwarded lines for the broker (services.lines.forwarded_line) and the lines refused here."""
 
-    readings: list
-    rejects: dict
+    lines: list
+    rejects: RejectTally
 
 
 class Ingest:
@@ -68,9 +66,8 @@ class Ingest:
         self.counters = counters
         self.max_datagram = max_datagram
         self.auth = Authenticator()
-        self.parse_cache: dict = {}
-        self.readings: list = []
-        self._rejects: dict[int, list] = {}
+        self.pending: list = []
+        self._rejects = RejectTally()
         self._deadline = 0.0
         self._udp: socket.socket | None = None
         # TCP lines and receiver-side rejects; a deque, since only this thread takes from it.
@@ -123,7 +120,7 @@ class Ingest:
         try:
             while not self._stopping:
                 if not self._step():
-                    pending = self.readings or self._rejects
+                    pending = self.pending or self._rejects
                     timeout = max(0.0, self._deadline - time.monotonic()) if pending else None
                     poller.poll(None if timeout is None else timeout * 1000)
             # Stopping: what the kernel and the inbox hold already, once, so stop stays prompt under a flood.
@@ -146,14 +143,14 @@ class Ingest:
                 self.count_reject(*item)
             else:
                 self.line(item)
-            if len(self.readings) >= self.batch_size:
+            if len(self.pending) >= self.batch_size:
                 self.flush()
-        if (self.readings or self._rejects) and time.monotonic() >= self._deadline:
+        if (self.pending or self._rejects) and time.monotonic() >= self._deadline:
             self.flush()
         return more
 
     def line(self, raw: bytes) -> None:
-        """Authenticate, parse and map one line; its readings join the batch or it is counted as refused."""
+        """Authenticate one line and queue it for a worker to parse, or count it as refused."""
         self.counters.lines += 1
         sensor_id = UNKNOWN_SENSOR
         try:
@@ -163,41 +160,33 @@ class Ingest:
             if line.endswith(b"\r"):
                 line = line[:-1]
             sensor_id, signed = self.auth.sensor_for(prefix, line)
-            now = now_ns()
-            seen = self.parse_cache
-            if len(seen) >= MAX_SEEN_ENTRIES:
-                seen.clear()
-            point = parse_line(line, seen=seen if len(line) <= MAX_SEEN_LINE_BYTES else None)
-            if signed and point.timestamp_ns is None:
-                # Without its own time a replayed datagram would become a new reading: see the docs.
-                raise ReadingRejected("hmac-signed lines must carry a timestamp")
-            readings = readings_from_point(sensor_id, point, now=now)
-        except (AuthRejected, LineProtocolError, ReadingRejected) as exc:
+            # Text for the broker's JSON; the parser would refuse these bytes anyway, with the same words.
+            text = line.decode()
+        except AuthRejected as exc:
             self.count_reject(sensor_id, str(exc))
+            return
+        except UnicodeDecodeError as exc:
+            self.count_reject(sensor_id, f"invalid UTF-8 at byte {exc.start + 1}")
             return
         except Exception:
             # A database hiccup or a bug must cost one line, never the listener.
             logger.exception("listener: unexpected error on a line; line dropped")
             self.count_reject(sensor_id, "internal error")
             return
-        if not self.readings and not self._rejects:
+        if not self.pending and not self._rejects:
             self._deadline = time.monotonic() + self.flush_seconds
-        self.readings.extend(readings)
-        self.counters.readings += len(readings)
+        # services.lines.forwarded_line's form, built inline: this runs for every datagram.
+        self.pending.append([sensor_id, time.time_ns(), signed, text])
+        self.counters.forwarded += 1
 
     def count_reject(self, sensor_id: int, reason: str) -> None:
-        if not self.readings and not self._rejects:
+        if not self.pending and not self._rejects:
             self._deadline = time.monotonic() + self.flush_seconds
         self.counters.rejected += 1
-        entry = self._rejects.setdefault(sensor_id, [0, reason, {}])
-        entry[0] += 1
-        entry[1] = reason
-        # Each distinct reason with its count, for the log line; bounded, since reasons may quote input.
-        if reason in entry[2] or len(entry[2]) < MAX_REASONS_LOGGED:
-            entry[2][reason] = entry[2].get(reason, 0) + 1
+        self._rejects.add(sensor_id, reason)
 
     def flush(self) -> None:
-        if self.readings or self._rejects:
+        if self.pending or self._rejects:
             self.counters.batches += 1
-            self.out.put(Outgoing(self.readings, self._rejects))
-        self.readings, self._rejects = [], {}
+            self.out.put(Outgoing(self.pending, self._rejects))
+            self.pending, self._rejects = [], RejectTally()

@@ -1,9 +1,11 @@
-"""A bounded on-disk spool of reading batches the broker refused, replayed oldest first when it is back.
+"""A bounded on-disk spool of the batches the broker refused, replayed oldest first when it is back.
 
-One JSON-lines file per batch (one wire-form reading a line), written to a temporary name, fsync'd and
-renamed, so a crash leaves whole batches or none. Names sort by time, so replay keeps arrival order.
-When the cap is reached the NEWEST batch is refused (logged and counted): what is already on disk keeps
-its order and nothing written is ever rewritten. Replaying a batch twice is harmless: `_id`s are derived.
+One JSON-lines file per batch (one forwarded line, services.lines, per file line), written to a temporary
+name, fsync'd and renamed, so a crash leaves whole batches or none. Names sort by time, so replay keeps
+arrival order. When the cap is reached the NEWEST batch is refused (logged and counted): what is already
+on disk keeps its order and nothing written is ever rewritten. Replaying a batch twice is harmless:
+`_id`s are derived. Files named `*.jsonl` without `.lines` come from listeners that parsed lines
+themselves and hold wire-form readings; they are replayed as such.
 """
 
 import contextlib
@@ -16,6 +18,7 @@ from pathlib import Path
 logger = logging.getLogger("telemetry.listener")
 
 SUFFIX = ".jsonl"
+LINES_SUFFIX = ".lines" + SUFFIX
 
 
 class Spool:
@@ -29,7 +32,7 @@ class Spool:
         self._sequence = 0
         self.bytes = sum(path.stat().st_size for path in self.files())
         self.dropped_batches = 0
-        self.dropped_readings = 0
+        self.dropped_items = 0
 
     def files(self) -> list[Path]:
         return sorted(self.directory.glob(f"*{SUFFIX}"))
@@ -37,18 +40,23 @@ class Spool:
     def __len__(self) -> int:
         return len(self.files())
 
-    def append(self, readings: list) -> bool:
-        """Store a batch durably; False (logged, counted) when the spool is full."""
-        data = "".join(json.dumps(reading, separators=(",", ":")) + "\n" for reading in readings).encode()
+    @staticmethod
+    def holds_lines(path: Path) -> bool:
+        """True for a batch of forwarded lines, False for one of readings (spooled by an older listener)."""
+        return path.name.endswith(LINES_SUFFIX)
+
+    def append(self, items: list) -> bool:
+        """Store a batch of forwarded lines durably; False (logged, counted) when the spool is full."""
+        data = "".join(json.dumps(item, separators=(",", ":")) + "\n" for item in items).encode()
         if self.bytes + len(data) > self.max_bytes:
             self.dropped_batches += 1
-            self.dropped_readings += len(readings)
+            self.dropped_items += len(items)
             logger.error(
-                "listener: spool full (%d of %d bytes); dropped the newest batch of %d readings (%d dropped so far)",
+                "listener: spool full (%d of %d bytes); dropped the newest batch of %d lines (%d dropped so far)",
                 self.bytes,
                 self.max_bytes,
-                len(readings),
-                self.dropped_readings,
+                len(items),
+                self.dropped_items,
             )
             return False
         self._sequence += 1
@@ -58,13 +66,13 @@ class Spool:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        temporary.rename(self.directory / f"{name}{SUFFIX}")
+        temporary.rename(self.directory / f"{name}{LINES_SUFFIX}")
         self._sync_directory()
         self.bytes += len(data)
         return True
 
     def oldest(self) -> tuple[Path, list] | None:
-        """The oldest batch and its readings; an unreadable file is set aside (renamed .bad) and logged."""
+        """The oldest batch and its items; an unreadable file is set aside (renamed .bad) and logged."""
         for path in self.files():
             try:
                 return path, [json.loads(line) for line in path.read_bytes().splitlines() if line]

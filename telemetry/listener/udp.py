@@ -61,6 +61,6 @@ def udp_drain(sock: socket.socket, ingest, max_datagram: int) -> bool:
         else:
             line(data)
         counters.datagrams += 1
-        if len(ingest.readings) >= batch_size:
+        if len(ingest.pending) >= batch_size:
             ingest.flush()
     return True

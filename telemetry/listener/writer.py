@@ -1,4 +1,4 @@
-"""The listener's writer thread: hands batches to the broker, spools them while it is down, replays in order.
+"""The listener's writer thread: hands batches of lines to the broker, spools them while it is down, replays in order.
 
 Blocking calls (Celery publish, MongoDB reject counters, fsync) all happen here, off the event loop.
 """
@@ -10,8 +10,7 @@ import time
 
 from telemetry.listener.ingest import Outgoing
 from telemetry.listener.spool import Spool
-from telemetry.services.enqueue import BrokerUnavailable, readings_enqueue
-from telemetry.services.rejects import rejects_record
+from telemetry.services.enqueue import BrokerUnavailable, lines_enqueue, readings_enqueue
 
 logger = logging.getLogger("telemetry.listener")
 
@@ -54,31 +53,33 @@ class Writer:
 
     def _handle(self, item: Outgoing) -> None:
         if item.rejects:
-            self._record_rejects(item.rejects)
-        if not item.readings:
+            item.rejects.report(logger)
+        if not item.lines:
             return
         # While older batches wait on disk, new ones queue behind them, so the broker sees arrival order.
         if len(self.spool) == 0 and time.monotonic() >= self._retry_at:
             try:
-                readings_enqueue(item.readings)
-                self.enqueued += len(item.readings)
+                lines_enqueue(item.lines)
+                self.enqueued += len(item.lines)
                 return
             except BrokerUnavailable as exc:
                 self._broker_down(exc)
-        if self.spool.append(item.readings):
-            self.spooled += len(item.readings)
+        if self.spool.append(item.lines):
+            self.spooled += len(item.lines)
 
     def _replay(self) -> None:
         while (oldest := self.spool.oldest()) is not None:
-            path, readings = oldest
+            path, items = oldest
+            # Batches spooled by a listener before 2026-11 hold parsed readings; they still replay.
+            enqueue = lines_enqueue if self.spool.holds_lines(path) else readings_enqueue
             try:
-                readings_enqueue(readings)
+                enqueue(items)
             except BrokerUnavailable as exc:
                 self._broker_down(exc)
                 return
             self.spool.remove(path)
-            self.replayed += len(readings)
-            self.enqueued += len(readings)
+            self.replayed += len(items)
+            self.enqueued += len(items)
         if self._backoff:
             logger.warning("listener: broker is back; the spool is replayed and empty")
         self._backoff = 0.0
@@ -87,13 +88,3 @@ class Writer:
         self._backoff = min(BACKOFF_MAX, self._backoff * 2 if self._backoff else BACKOFF_FIRST)
         self._retry_at = time.monotonic() + self._backoff
         logger.warning("listener: %s; spooling to disk, next try in %.1f s", exc, self._backoff)
-
-    def _record_rejects(self, rejects: dict) -> None:
-        for sensor_id, (count, _latest, reasons) in rejects.items():
-            shown = "; ".join(f"{reason} ({times})" for reason, times in reasons.items())
-            logger.warning("listener: rejected %d line(s) from sensor %d: %s", count, sensor_id, shown)
-        try:
-            rejects_record({sensor_id: (count, latest) for sensor_id, (count, latest, _) in rejects.items()})
-        except Exception:
-            # Counters are a convenience for the pages; losing them must not stop readings.
-            logger.exception("listener: could not store reject counters")

@@ -1,4 +1,4 @@
-"""Hand validated readings to the `telemetry` queue in batches; say clearly when the broker refuses them."""
+"""Hand readings, or the listener's lines, to the `telemetry` queue in batches; say when the broker refuses them."""
 
 from django.conf import settings
 from kombu.exceptions import OperationalError
@@ -24,16 +24,25 @@ def readings_enqueue(readings: list[list]) -> int:
     Returns only after the broker accepted every batch. If it fails part-way, the caller must retry
     the whole lot: readings already queued are stored once anyway, by their derived `_id`.
     """
+    return _publish(tasks.store_batch, readings, "readings")
+
+
+def lines_enqueue(lines: list[list]) -> int:
+    """Send the listener's forwarded lines (services.lines) to be parsed and stored, as readings_enqueue does."""
+    return _publish(tasks.store_lines, lines, "lines")
+
+
+def _publish(task, items: list, noun: str) -> int:
     size = settings.TELEMETRY_TASK_BATCH
     sent = 0
     try:
-        for start in range(0, len(readings), size):
-            batch = readings[start : start + size]
-            # A short argsrepr: Celery's default runs saferepr over every reading, which costs about
-            # a third of publishing a batch, for a header nobody reads (and readings stay out of it).
-            tasks.store_batch.apply_async(
+        for start in range(0, len(items), size):
+            batch = items[start : start + size]
+            # A short argsrepr: Celery's default runs saferepr over every item, which costs about a
+            # third of publishing a batch, for a header nobody reads (and the data stays out of it).
+            task.apply_async(
                 args=[batch],
-                argsrepr=f"[<{len(batch)} readings>]",
+                argsrepr=f"[<{len(batch)} {noun}>]",
                 kwargsrepr="{}",
                 retry=True,
                 retry_policy=PUBLISH_RETRY_POLICY,

@@ -21,7 +21,7 @@ def test_a_full_spool_drops_the_newest_batch_and_counts_it(tmp_path, caplog):
     spool = Spool(tmp_path, max_bytes=100)
     assert spool.append([[1, "a", 1, 1, 0, None]] * 3)
     assert not spool.append([[1, "b", 2, 2, 0, None]] * 10)
-    assert (spool.dropped_batches, spool.dropped_readings) == (1, 10)
+    assert (spool.dropped_batches, spool.dropped_items) == (1, 10)
     assert len(spool) == 1
     assert "spool full" in caplog.text
 
@@ -32,3 +32,14 @@ def test_an_unreadable_file_is_set_aside(tmp_path):
     (tmp_path / "00000000000000000001-1-000001.jsonl").write_bytes(b"not json\n")
     assert spool.oldest()[1] == [[1, "a", 1, 1, 0, None]]
     assert len(list(tmp_path.glob("*.bad"))) == 1
+
+
+def test_new_batches_are_marked_as_lines_and_older_files_are_read_as_readings(tmp_path):
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    # Spooled by a listener that parsed lines itself, before it forwarded them: wire-form readings.
+    (tmp_path / "00000000000000000001-1-000001.jsonl").write_bytes(b'[1,"a",1,1.0,0,null]\n')
+    assert spool.append([[1, 1, False, "b value=2"]])
+    first, second = spool.files()
+    assert not Spool.holds_lines(first)
+    assert Spool.holds_lines(second)
+    assert spool.oldest() == (first, [[1, "a", 1, 1.0, 0, None]])

@@ -30,7 +30,7 @@ def test_a_burst_many_batches_long_is_fully_accepted_and_stored(tmp_path, celery
         # Unpaced: the kernel buffer holds the burst while the ingest thread works through it.
         send_udp(listener.udp_address, lines_for(token, count), pace_every=count + 1)
         wait_until(lambda: listener.counters.datagrams == count, timeout=30)
-        assert listener.counters.readings == count
+        assert listener.counters.forwarded == count
         assert listener.counters.rejected == 0
         # Full batches went out by count, without waiting for the (long) flush time.
         assert listener.counters.batches == count // 50
@@ -47,7 +47,7 @@ def test_stop_flushes_a_partial_batch_promptly(tmp_path, celery_worker_thread, m
     listener = thread_listener(tmp_path, batch_size=1000, flush_ms=60_000)
     send_udp(listener.udp_address, lines_for(token, 7))
     send_tcp(listener.tcp_address, lines_for(token, 3, start=7))
-    wait_until(lambda: listener.counters.readings == 10, timeout=20)
+    wait_until(lambda: listener.counters.forwarded == 10, timeout=20)
     assert listener.counters.batches == 0  # neither full nor due
     started = time.monotonic()
     listener.stop()

@@ -25,7 +25,7 @@ class Command(BaseCommand):
                 raise CommandError("Ports are 0 (any free port) to 65535.")
         listener = Listener(host=host, udp_port=udp_port, tcp_port=tcp_port, spool_dir=spool_dir)
         # What is loaded by now (Django, the apps: over 100k objects) lives as long as this process.
-        # Frozen, the collector stops walking it on every full collection, which batches of readings
+        # Frozen, the collector stops walking it on every full collection, which batches of lines
         # trigger every few thousand datagrams: about a third of the per-line cost. Done here, not in
         # Listener.start(), because only a process that is nothing but the listener may freeze its heap.
         gc.freeze()
@@ -44,6 +44,6 @@ class Command(BaseCommand):
         listener.stop()
         counters = listener.counters
         self.stderr.write(
-            f"listener stopped: {counters.lines} lines, {counters.readings} readings, {counters.rejected} rejected, "
+            f"listener stopped: {counters.lines} lines, {counters.forwarded} forwarded, {counters.rejected} rejected, "
             f"{listener.writer.enqueued} enqueued, {len(listener.spool)} batches left in the spool"
         )

@@ -9,12 +9,13 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
 from accounts.models.audit import AuditChainHead
-from accounts.services import auditchain
+from accounts.services import auditchain, auditwrite
 from accounts.services.audit import Action, Outcome, audit_record
 from accounts.services.auditchain import AuditChainError, chain_verify
 from tests.vault import keys
@@ -274,3 +275,58 @@ def test_concurrent_writers_do_not_fork_the_chain(keyring_setting):
         range(1, writers * per_writer + 1)
     )
     assert verify_output() == f"{writers * per_writer} records, chain intact"
+
+
+def _appends(count: int, **fields) -> list[AuditEvent]:
+    return [
+        audit_record(action=Action.LOGIN, email=f"n{n}@example.test", detail={"n": n}, **fields) for n in range(count)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_an_append_is_one_statement_after_the_first(keyring_setting):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement append is PostgreSQL's")
+    audit_record(action=Action.LOGIN, email="first@example.test")  # learns where the head is
+    with CaptureQueriesContext(connection) as queries:
+        _appends(3)
+    assert len(queries) == 3, [query["sql"][:60] for query in queries]
+    assert all(query["sql"].startswith("WITH moved AS (UPDATE") for query in queries)
+    assert verify_output() == "4 records, chain intact"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_head_moved_by_another_writer_is_noticed_and_appended_after(keyring_setting, people):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement append is PostgreSQL's")
+    _appends(2)
+    # Another process appends: its records move the head past what this process remembers.
+    remembered = dict(auditwrite._last_head)
+    _appends(2, actor=people[0])
+    auditwrite._last_head.update(remembered)
+    with CaptureQueriesContext(connection) as queries:
+        event = audit_record(action=Action.LOGOUT, actor=people[1])
+    # The compare and swap changed nothing, so the locked way appended after the real head.
+    assert queries[0]["sql"].startswith("WITH moved AS (UPDATE")
+    assert any("FOR UPDATE" in query["sql"] for query in queries[1:])
+    assert event.seq == 5
+    assert verify_output() == "5 records, chain intact"
+    # And the next append is one statement again.
+    with CaptureQueriesContext(connection) as queries:
+        _appends(1)
+    assert len(queries) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_one_statement_append_leaves_the_chain_and_the_head_as_they_were(keyring_setting):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement append is PostgreSQL's")
+    _appends(2)
+    head = AuditChainHead.objects.values_list("seq", "mac").get()
+    with pytest.raises(DataError):
+        # A value the column cannot hold makes the insert fail after the head's update in the same statement.
+        audit_record(action="x" * 500, email="too-long@example.test")
+    assert AuditChainHead.objects.values_list("seq", "mac").get() == head
+    assert AuditEvent.objects.count() == 2
+    _appends(1)
+    assert verify_output() == "3 records, chain intact"

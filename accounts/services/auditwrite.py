@@ -3,13 +3,14 @@
 Two ways, with the same result. Usually one statement: this process remembers the head it last wrote,
 and on PostgreSQL, outside a caller's transaction, inserts the record and moves the head in one
 data-modifying statement that changes nothing unless the head is still exactly that (compare and
-swap; the statement is its own transaction, so nothing can come between). Else, or when another process moved the head meanwhile,
-the locked way: lock the head row (PostgreSQL `SELECT ... FOR UPDATE`; SQLite's IMMEDIATE transactions
-already serialize writers), MAC against it, insert, move it. Either way concurrent writers can never
-fork the chain, and `seq` is unique besides. The SQL is plain because every reveal appends a record and
-the ORM took longer to build these single-row statements than the database took to run them. The
-locked way costs five round trips (BEGIN, lock, insert, update, COMMIT) against one: bench
-vault_reveal measured audit_record at about 1.1 ms against 0.5 ms (see the README's Performance).
+swap; the statement is its own transaction, so nothing can come between). Else, or when another
+process moved the head meanwhile, the locked way: lock the head row (PostgreSQL `SELECT ... FOR
+UPDATE`; SQLite's IMMEDIATE transactions already serialize writers), MAC against it, insert, move it.
+Either way concurrent writers can never fork the chain, and `seq` is unique besides. The SQL is plain
+because every reveal appends a record and the ORM took longer to build these single-row statements
+than the database took to run them. The locked way costs five round trips (BEGIN, lock, insert,
+update, COMMIT) against one: audit_record took about 1.1 ms against 0.8 ms (see the README's
+Performance).
 """
 
 from django.db import IntegrityError, connection, transaction
@@ -107,9 +108,9 @@ def chain_append(event: AuditEvent) -> AuditEvent:
     last = _last_head.get(connection.alias)
     # Only outside a caller's transaction: there a failed statement would abort the caller's work, where
     # the locked way's savepoint confines the failure to the append.
-    if last is not None and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        if _append_if_head_is(event, *last):
-            return event
+    compare_and_swap = last is not None and connection.vendor == "postgresql" and not connection.in_atomic_block
+    if compare_and_swap and _append_if_head_is(event, *last):
+        return event
     with transaction.atomic():
         key_id, seal = _stamp(event, *_locked_head())
         columns, values = _columns_and_values(event)

@@ -5,14 +5,15 @@ the per-token rate limit, the reveal (budget and chained audit write), unwrap an
 response envelope. The baseline (`bench.baseline_views.plain_token_read`) authenticates the same token
 the same way and answers with one indexed read of a same-size row as JSON: the least an authenticated
 JSON API can do, so the ratio is what the vault's guarantees cost an API client (bar: >= 0.5).
-Both go through the Django test client in this process, one request at a time.
+Both go through the Django test client in this process, one request at a time, the two sides alternating
+every 10 requests (`harness.interleaved`) so that a slow spell of the shared machine lands on both.
 """
 
 from django.test import Client, override_settings
 
 from accounts.services.tokens import token_create
 from bench import baseline_views
-from bench.harness import compare, rate
+from bench.harness import interleaved, paired
 from bench.vault_pages import FIELDS, _bench_user
 from vault.services import secret_create
 from vault.services.lookup import secret_get, version_get
@@ -40,10 +41,9 @@ def api_read():
             if client.get(f"/bench/plain-token-read/{stored.pk}").status_code != 200:
                 raise RuntimeError("the baseline token read failed")
 
-        return compare(
+        return paired(
             "api_read",
-            keyhold=lambda: rate(kv_read, REQUESTS_PER_ROUND),
-            baseline=lambda: rate(plain, REQUESTS_PER_ROUND),
+            measure=lambda: interleaved(kv_read, plain, REQUESTS_PER_ROUND),
             bar=0.5,
             unit="requests/s",
             rounds=5,

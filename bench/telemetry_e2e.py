@@ -40,8 +40,8 @@ from telemetry.readings import reading_document, readings_from_point
 from telemetry.services.sensors import sensor_create
 
 ROOT = Path(__file__).resolve().parent.parent
-READINGS = 10_000
-BATCH = 5_000
+READINGS = 5_000
+BATCH = 2_500
 # Telegraf's influxdb output sends at most 512 bytes per UDP datagram by default; this stays under a
 # typical MTU too, so no datagram is fragmented.
 DATAGRAM_BYTES = 1400

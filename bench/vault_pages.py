@@ -16,7 +16,9 @@ one holding 100 (bar: <= 2.0, at most twice the time; search_scale is the issue'
 Both users live in the same tables with the same folder shape, so only the per-user count differs.
 
 All requests go through the Django test client (middleware, sessions, auth) in this
-process, one at a time: these ratios compare code paths, not servers.
+process, one at a time: these ratios compare code paths, not servers. The reveal rows alternate the
+two sides every 10 requests within a round (`harness.interleaved`), so a slow spell of the shared
+machine lands on both.
 """
 
 import time
@@ -29,7 +31,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from bench import baseline_views
-from bench.harness import compare, rate
+from bench.harness import compare, interleaved, paired, rate
 from vault.crypto import row_aad, seal
 from vault.models import Secret, SecretVersion
 from vault.services import secret_create
@@ -89,10 +91,9 @@ def _reveal_vs_plain(name: str, *, bar: float, audit: bool):
 
         patch = mock.patch("vault.services.reveal.audit_record") if not audit else _nothing()
         with patch:
-            return compare(
+            return paired(
                 name,
-                keyhold=lambda: rate(reveal, REQUESTS_PER_ROUND),
-                baseline=lambda: rate(plain, REQUESTS_PER_ROUND),
+                measure=lambda: interleaved(reveal, plain, REQUESTS_PER_ROUND),
                 bar=bar,
                 unit="requests/s",
                 rounds=5,

@@ -4,26 +4,19 @@
 filters per row were most of a list page's rendering. Measured in bench vault_listing and db_reuse.
 """
 
-from functools import lru_cache
-
 from django import template
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from config.urlcache import reverse_cached
+
 register = template.Library()
-
-
-@lru_cache(maxsize=256)
-def _reversed(name: str, script_prefix: str, urlconf) -> str:
-    # Keyed by all that reverse() depends on for a URL without arguments: the script prefix, the URLconf.
-    return reverse(name, urlconf=urlconf)
 
 
 @register.simple_tag
 def link(name: str) -> str:
     """`{% url name %}` for a URL without arguments, reversed once per process rather than on every page."""
-    return _reversed(name, get_script_prefix(), get_urlconf())
+    return reverse_cached(name)
 
 
 @register.simple_tag

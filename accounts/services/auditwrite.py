@@ -66,10 +66,12 @@ def _locked_head() -> tuple[int, str]:
 _last_head: dict[str, tuple[int, str]] = {}
 
 
-def _columns_and_values(event: AuditEvent) -> tuple[str, list]:
+def _columns_and_values(event: AuditEvent) -> tuple[str, str, list]:
+    """The event's columns, as many placeholders, and its values, for an INSERT."""
     fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    return columns, [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    return columns, ", ".join(["%s"] * len(values)), values
 
 
 def _saved(event: AuditEvent, pk: int) -> AuditEvent:
@@ -82,8 +84,7 @@ def _saved(event: AuditEvent, pk: int) -> AuditEvent:
 def _append_if_head_is(event: AuditEvent, head_seq: int, head_mac: str) -> bool:
     """Insert the event after (head_seq, head_mac) and move the head, in one statement; False if the head moved."""
     key_id, seal = _stamp(event, head_seq, head_mac)
-    columns, values = _columns_and_values(event)
-    placeholders = ", ".join(["%s"] * len(values))
+    columns, placeholders, values = _columns_and_values(event)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH moved AS (UPDATE {_quoted(AuditChainHead)} SET seq = %s, mac = %s, key_id = %s, seal = %s"  # noqa: S608
@@ -113,8 +114,7 @@ def chain_append(event: AuditEvent) -> AuditEvent:
         return event
     with transaction.atomic():
         key_id, seal = _stamp(event, *_locked_head())
-        columns, values = _columns_and_values(event)
-        placeholders = ", ".join(["%s"] * len(values))
+        columns, placeholders, values = _columns_and_values(event)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {_quoted(AuditEvent)} ({columns}) VALUES ({placeholders}) RETURNING id",  # noqa: S608

@@ -9,10 +9,11 @@ bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
 # gthread, measured against sync workers by `make bench` (16 connections, 2 cores, medians of 5 rounds, Nov 2026).
 # Throughput and tail depend on load: quiet run, secret list sync 190 vs gthread 173 req/s, p99 105 vs 211 ms
-# (gthread is bimodal: a kept-alive connection stays with one process; tail_latency p99/p50 2.1 sync, 2.9-3.9
-# gthread); machine overloaded by other jobs, gthread 59 vs 42 req/s. What decides: during a login flood the
-# pages' p99 rose 9.6x with sync (each waiting or hashing login holds a whole process) against 2.2-4x with
-# gthread (login_storm), and a flood of sign-ins is an attack anyone can mount.
+# (gthread was bimodal then: a kept-alive connection stayed with one process, since fixed by worker_connections
+# below; tail_latency p99/p50 2.1 sync, 2.9-3.9 gthread); machine overloaded by other jobs, gthread 59 vs 42
+# req/s. What decides: during a login flood the pages' p99 rose 9.6x with sync (each waiting or hashing login
+# holds a whole process) against 2.2-4x with gthread (login_storm), and a flood of sign-ins is an attack anyone
+# can mount.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 # /dev/shm keeps the worker heartbeat file off a possibly slow or read-only disk.
@@ -20,7 +21,16 @@ SHM_DIR = "/dev/shm"  # noqa: S108 - a RAM-backed directory, not a predictable t
 worker_tmp_dir = SHM_DIR if os.path.isdir(SHM_DIR) else None
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
-keepalive = 5
+# One connection per thread, none kept alive: a process accepts only while it has a free thread, so every
+# request waits in one queue (the kernel's accept queue) for the first free thread of any process. With
+# gunicorn's defaults (1,000 connections a process, keep-alive 5 s) a busy process kept accepting and queued
+# requests behind its own, while another sat idle. Measured at 16 connections on 2 cores (`make bench`, Nov
+# 2026, interleaved rounds of 1,200): the secret list's p99 fell from 280-448 to 251-312 ms (p99/p50 2.6-3.7
+# to 1.8-2.2) for 5-8% less throughput (a connection per request); during a login flood the pages' p99 rose
+# 1.7-1.8x instead of 2.0-3.9x (login_storm). Behind a proxy (see the README) the proxy keeps the clients'
+# connections alive; a client that sends nothing within gunicorn's 5 s wait is closed.
+worker_connections = threads
+keepalive = 0
 # Recycle workers now and then so a slow leak never grows unbounded; jitter avoids all at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200

@@ -178,17 +178,21 @@ def secret_update(
         settings_ = mount_settings(owner=owner, path=mount)
         secret = Secret.objects.select_for_update().filter(owner=owner, mount=mount, path=path).first()
         _cas_check(secret=secret, cas=cas, mount=settings_)
-        if keep_notes and secret is not None:
-            content = version_clean(fields=content.fields, notes=_current_notes(secret))
+        action = Action.SECRET_UPDATE
         if secret is None:
             try:
                 with transaction.atomic():
                     secret = Secret.objects.create(owner=owner, mount=mount, path=path)
+                action = Action.SECRET_CREATE
             except IntegrityError:
-                raise CheckAndSetMismatch("The secret was created by another write at the same moment.") from None
-            action = Action.SECRET_CREATE
-        else:
-            action = Action.SECRET_UPDATE
+                if cas is not None:
+                    raise CheckAndSetMismatch("The secret was created by another write at the same moment.") from None
+                # Without cas a write wins, as in KV v2: it becomes the next version of the secret another
+                # write created a moment ago (that write has committed, or the insert would still be waiting).
+                secret = Secret.objects.select_for_update().get(owner=owner, mount=mount, path=path)
+                _cas_check(secret=secret, cas=None, mount=settings_)
+        if keep_notes and action == Action.SECRET_UPDATE:
+            content = version_clean(fields=content.fields, notes=_current_notes(secret))
         version = _version_write(secret=secret, content=content, actor=owner, mount=settings_)
         _audit(action, owner=owner, secret=secret, request=request, version=version.version)
     return version

@@ -34,12 +34,14 @@ def _configured_class() -> str:
 
 def web_worker_class():
     configured = _configured_class()
-    other = "sync" if configured == "gthread" else "gthread"
+    # The configured class is gthread or our subclass of it (config/gunicornworker.py).
+    threaded = configured if configured != "sync" else "gthread"
+    other = "sync" if configured != "sync" else threaded
     with ExitStack() as stack:
         _, cookie = stack.enter_context(web_user("bench-worker-class@example.test"))
         servers = {
             "sync": stack.enter_context(gunicorn(env=SERVER_ENV, worker_class="sync", threads=1)),
-            "gthread": stack.enter_context(gunicorn(env=SERVER_ENV, worker_class="gthread", threads=THREADS)),
+            threaded: stack.enter_context(gunicorn(env=SERVER_ENV, worker_class=threaded, threads=THREADS)),
         }
         views = {"db view": db_view_request(cookie), "reveal": reveal_request(servers["sync"], cookie)}
         seen: dict[tuple[str, str], list[dict]] = {}
@@ -73,8 +75,9 @@ def _print(seen: dict, *, skip_warmup: int) -> None:
         def median(key, rounds=rounds):
             return statistics.median(r[key] for r in rounds)
 
+        name = worker_class.rsplit(".", 1)[-1]
         lines.append(
-            f"  {worker_class:<8} {view:<8} {median('rate'):8.1f} req/s  p50 {median('p50_ms'):7.1f} ms  "
+            f"  {name:<21} {view:<8} {median('rate'):8.1f} req/s  p50 {median('p50_ms'):7.1f} ms  "
             f"p99 {median('p99_ms'):7.1f} ms  max {median('max_ms'):7.1f} ms"
         )
     sys.stderr.write("\n".join(lines) + "\n")

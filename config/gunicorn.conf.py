@@ -15,7 +15,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 
 # holds a whole process) against 2.2-4x with gthread (login_storm), and a flood of sign-ins is an attack anyone
 # can mount.
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-worker_class = "gthread"
+worker_class = "config.gunicornworker.LingeringThreadWorker"
 # /dev/shm keeps the worker heartbeat file off a possibly slow or read-only disk.
 SHM_DIR = "/dev/shm"  # noqa: S108 - a RAM-backed directory, not a predictable temp file
 worker_tmp_dir = SHM_DIR if os.path.isdir(SHM_DIR) else None

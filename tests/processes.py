@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"]
 
 
 def database_url() -> str:
@@ -41,3 +42,9 @@ def telemetry_worker(broker_url: str, log_dir: Path, *, loglevel: str = "WARNING
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+def web_server(env: dict, log: Path) -> subprocess.Popen:
+    """gunicorn as production runs it (config/gunicorn.conf.py) with `env`, its output appended to `log`."""
+    with log.open("ab") as sink:
+        return subprocess.Popen(GUNICORN, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)

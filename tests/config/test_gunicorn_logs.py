@@ -3,20 +3,17 @@
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from devstack import ports
+from tests import processes
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 TOKEN = "khs_0123abcd_" + "Zz9-_" * 8 + "abc"
 
 
@@ -33,11 +30,7 @@ def test_access_lines_are_json_with_tokens_redacted_and_controls_escaped(tmp_pat
     port = ports.free_port()
     env = os.environ | {"PORT": str(port), "WEB_CONCURRENCY": "1", "LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "gunicorn.log"
-    with log.open("wb") as sink:
-        web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
-            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    web = processes.web_server(env, log)
     try:
         url = f"http://127.0.0.1:{port}/healthz?p={TOKEN}&note=%1b%5b31mred"
 

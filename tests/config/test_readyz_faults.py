@@ -17,6 +17,7 @@ import pytest
 
 from devstack import ports
 from devstack.stack import SERVICES, Stack
+from tests import processes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 
@@ -47,10 +48,7 @@ def site(tmp_path_factory):
     env |= stack_env | {"PORT": str(ports.free_port()), "WEB_CONCURRENCY": "1", "PYTHONUNBUFFERED": "1"}
     logs = var_dir / "processes.log"
     with logs.open("ab") as log:
-        web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        web = processes.web_server(env, logs)
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "telemetry,maintenance",
              "--pool", "solo", "--loglevel", "WARNING"],

@@ -35,7 +35,7 @@ import django
 django.setup()
 
 # web: the WSGI app, gunicorn's worker class, every URL's view, cache and database backends.
-import config.wsgi, gunicorn.app.wsgiapp, gunicorn.workers.gthread
+import config.wsgi, config.gunicornworker, gunicorn.app.wsgiapp, gunicorn.workers.gthread
 from django.urls import get_resolver
 get_resolver().url_patterns
 from django.core.cache import caches

@@ -5,8 +5,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -18,8 +16,6 @@ from django.conf import settings
 
 from devstack import ports
 from tests import processes
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 class Site:
@@ -39,11 +35,7 @@ class Site:
             "PYTHONUNBUFFERED": "1",
             "DATABASE_URL": processes.database_url(),
         }
-        with log.open("wb") as sink:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
-                cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        self.process = processes.web_server(env, log)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"

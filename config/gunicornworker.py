@@ -1,0 +1,81 @@
+"""gunicorn's gthread worker, with the lingering close of a finished connection moved off its event loop."""
+
+import contextlib
+import selectors
+import socket
+import time
+from functools import partial
+
+from gunicorn import util
+from gunicorn.workers.gthread import ThreadWorker
+
+# gunicorn's own bounds for a lingering close (gunicorn.util.close_graceful).
+LINGER_SECONDS = 2.0
+LINGER_MAX_BYTES = 65536
+# Beyond this many sockets lingering at once, new ones close at once: a flood costs file descriptors, not memory.
+LINGER_MAX_SOCKETS = 1024
+
+
+class LingeringThreadWorker(ThreadWorker):
+    """gthread, except that a connection closed after its response lingers on the poller, not on the main thread.
+
+    gunicorn (26-27) closes a connection whose response was not kept alive with `util.close_graceful`, called
+    on the worker's main thread: it sends FIN, then waits up to 2 s for the client to close, reading what it
+    sent, so the kernel never answers leftover bytes with a reset that could cut the response short. Meanwhile
+    that process accepts and dispatches nothing. With keep-alive off (config/gunicorn.conf.py) every response
+    closes its connection, and a client that reads its answer but keeps the socket open (wapiti did, as do
+    pooled HTTP clients until their next request) froze the whole process 2 s per request; any client could do
+    the same on purpose with `Connection: close`. Here the FIN goes out at once, the socket is drained by the
+    poller as the client's bytes or its close arrive, and is closed at the latest 2 s later.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lingering: dict[socket.socket, list] = {}  # socket -> [deadline, bytes drained]
+
+    def finish_request(self, conn, fs):
+        # gunicorn closes through conn.close(graceful=True) inside finish_request; route that call here.
+        conn.close = partial(self.close_connection, conn)
+        super().finish_request(conn, fs)
+
+    def close_connection(self, conn, graceful=False):
+        sock = conn.sock
+        if not graceful or len(self.lingering) >= LINGER_MAX_SOCKETS:
+            util.close(sock)
+            return
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.setblocking(False)
+            self.poller.register(sock, selectors.EVENT_READ, self.drain)
+        except (OSError, ValueError, KeyError):
+            util.close(sock)
+            return
+        self.lingering[sock] = [time.monotonic() + LINGER_SECONDS, 0]
+
+    def drain(self, sock):
+        """Read and drop what the client still sends; close once it closes or has sent too much."""
+        state = self.lingering.get(sock)
+        if state is None:
+            return
+        try:
+            data = sock.recv(4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        state[1] += len(data)
+        if not data or state[1] >= LINGER_MAX_BYTES:
+            self.stop_lingering(sock)
+
+    def stop_lingering(self, sock):
+        self.lingering.pop(sock, None)
+        with contextlib.suppress(OSError, KeyError, ValueError):  # the poller may already be closed at shutdown
+            self.poller.unregister(sock)
+        util.close(sock)
+
+    def murder_keepalived(self, force=False):
+        # Called after every poll, and with force=True at shutdown: the place to end lingers that ran out.
+        super().murder_keepalived(force=force)
+        now = time.monotonic()
+        for sock in [sock for sock, (deadline, _) in self.lingering.items() if force or deadline <= now]:
+            self.stop_lingering(sock)

@@ -298,7 +298,7 @@ TELEMETRY_LISTENER_HOST = env.read("TELEMETRY_LISTENER_HOST") or "127.0.0.1"
 TELEMETRY_UDP_PORT = env.read_int("TELEMETRY_UDP_PORT", 8089)
 TELEMETRY_TCP_PORT = env.read_int("TELEMETRY_TCP_PORT", 8094)
 # Readings handed to the broker at once, and the longest a reading waits for its batch (milliseconds).
-TELEMETRY_LISTENER_BATCH = env.read_int("TELEMETRY_LISTENER_BATCH", 1000)
+TELEMETRY_LISTENER_BATCH = env.read_int("TELEMETRY_LISTENER_BATCH", 2500)
 TELEMETRY_LISTENER_FLUSH_MS = env.read_int("TELEMETRY_LISTENER_FLUSH_MS", 200)
 # Batches kept on disk (VAR_DIR/spool) while the broker is down; past the cap the newest batch is dropped.
 TELEMETRY_SPOOL_MAX_MB = env.read_int("TELEMETRY_SPOOL_MAX_MB", 256)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from config.celery import READINGS_SERIALIZER
 from telemetry import tasks
+from telemetry.services.enqueue import lines_enqueue
 from telemetry.services.lines import MAX_SEEN_ENTRIES, MAX_SEEN_LINE_BYTES, LineParser, forwarded_line
 from telemetry.services.rejects import MAX_REASONS_LOGGED, UNKNOWN_SENSOR, RejectTally, rejects_since
 from tests.telemetry import ingest_support
@@ -144,3 +145,17 @@ def test_a_worker_stores_the_good_lines_and_reports_the_bad_once(sensor, celery_
     assert f"rejected 2 line(s) from sensor {sensor.pk}" in caplog.text
     # Forwarded lines never carry the credential they came with.
     assert token not in caplog.text
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_the_listener_publishes_one_task_per_listener_batch_not_per_task_batch(
+    sensor, celery_worker_thread, mongo_db, settings
+):
+    sensor, _ = sensor
+    settings.TELEMETRY_TASK_BATCH = 100
+    settings.TELEMETRY_LISTENER_BATCH = 250
+    arrived = time.time_ns()
+    lines = [forwarded_line(sensor.pk, arrived, False, f"tank level={i} {arrived - i}") for i in range(600)]
+    assert lines_enqueue(lines) == 3  # 250 + 250 + 100, where TELEMETRY_TASK_BATCH alone would make 6
+    wait_until(lambda: mongo_db["readings"].count_documents({"s": sensor.pk}) == 600, timeout=30)

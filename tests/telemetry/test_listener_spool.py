@@ -57,7 +57,8 @@ def test_broker_outage_spools_survives_a_restart_and_replays_everything(
 ):
     sensor, token = sensor
     port = free_port()  # nothing listens here yet: the broker is "down"
-    env = subprocess_env(f"redis://{LOOPBACK}:{port}/0")
+    # Batches of 1,000 lines, so each restart leaves several batches on disk and their order is tested.
+    env = subprocess_env(f"redis://{LOOPBACK}:{port}/0") | {"TELEMETRY_LISTENER_BATCH": "1000"}
     spool_dir, log = tmp_path / "spool", tmp_path / "listener.log"
 
     first, udp, tcp = listener_process(env, spool_dir, log)

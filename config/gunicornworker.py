@@ -12,8 +12,10 @@ from gunicorn.workers.gthread import ThreadWorker
 # gunicorn's own bounds for a lingering close (gunicorn.util.close_graceful).
 LINGER_SECONDS = 2.0
 LINGER_MAX_BYTES = 65536
-# Beyond this many sockets lingering at once, new ones close at once: a flood costs file descriptors, not memory.
-LINGER_MAX_SOCKETS = 1024
+# Beyond this many sockets lingering at once, new ones close at once. Each holds a file descriptor for up to
+# LINGER_SECONDS while the process keeps accepting, so the cap stays well under a common 1,024-descriptor limit,
+# where an accept would fail with EMFILE.
+LINGER_MAX_SOCKETS = 256
 
 
 class LingeringThreadWorker(ThreadWorker):

@@ -30,6 +30,13 @@ def _run(statement: str) -> None:
         cursor.execute(statement)
 
 
+def _read_logged(owner, version: int | None = None) -> tuple[SecretVersion, list[list[str]]]:
+    """The lookup's result, and the first two words of each query it sent."""
+    with CaptureQueriesContext(connection) as captured:
+        found = version_for_read(owner=owner, path="app/db", version=version)
+    return found, [query["sql"].split()[:2] for query in captured.captured_queries]
+
+
 def _same_as_the_orm(found: SecretVersion, number: int) -> None:
     expected = SecretVersion.objects.get(secret__path="app/db", version=number)
     for field in SecretVersion._meta.concrete_fields:
@@ -71,18 +78,15 @@ def test_misses_still_say_which_part_is_missing(owner):
 @postgres_only
 def test_the_lookup_is_prepared_once_per_connection_then_executed(owner):
     connection.close()
-    with CaptureQueriesContext(connection) as first:
-        version_for_read(owner=owner, path="app/db", version=None)
-    with CaptureQueriesContext(connection) as second:
-        version_for_read(owner=owner, path="app/db", version=1)
-    assert [q["sql"].split()[0] for q in first.captured_queries] == ["PREPARE", "EXECUTE"]
-    assert [q["sql"].split()[:2] for q in second.captured_queries] == [["EXECUTE", STATEMENT]]
+    _, first = _read_logged(owner)
+    _, second = _read_logged(owner, version=1)
+    assert [words[0] for words in first] == ["PREPARE", "EXECUTE"]
+    assert second == [["EXECUTE", STATEMENT]]
     # A new connection has no prepared statements: it prepares again.
     connection.close()
-    with CaptureQueriesContext(connection) as reconnected:
-        found = version_for_read(owner=owner, path="app/db", version=None)
+    found, reconnected = _read_logged(owner)
     _same_as_the_orm(found, 2)
-    assert [q["sql"].split()[0] for q in reconnected.captured_queries] == ["PREPARE", "EXECUTE"]
+    assert [words[0] for words in reconnected] == ["PREPARE", "EXECUTE"]
 
 
 @postgres_only
@@ -90,10 +94,9 @@ def test_a_statement_the_server_dropped_is_run_plainly_then_prepared_again(owner
     version_for_read(owner=owner, path="app/db", version=None)
     _run("DEALLOCATE ALL")  # what a pooler's DISCARD ALL does behind the application's back
     _same_as_the_orm(version_for_read(owner=owner, path="app/db", version=None), 2)
-    with CaptureQueriesContext(connection) as again:
-        found = version_for_read(owner=owner, path="app/db", version=None)
+    found, again = _read_logged(owner)
     _same_as_the_orm(found, 2)
-    assert [q["sql"].split()[0] for q in again.captured_queries] == ["PREPARE", "EXECUTE"]
+    assert [words[0] for words in again] == ["PREPARE", "EXECUTE"]
 
 
 @postgres_only
@@ -115,17 +118,16 @@ def test_an_added_column_leaves_the_prepared_lookup_working(owner):
     table = SecretVersion._meta.db_table
     try:
         _run(f"ALTER TABLE {table} ADD COLUMN added_later integer")
-        with CaptureQueriesContext(connection) as queries:
-            found = version_for_read(owner=owner, path="app/db", version=None)
+        found, queries = _read_logged(owner)
         _same_as_the_orm(found, 2)
-        assert [q["sql"].split()[0] for q in queries.captured_queries] == ["EXECUTE"]
+        assert [words[0] for words in queries] == ["EXECUTE"]
     finally:
         _run(f"ALTER TABLE {table} DROP COLUMN added_later")
 
 
 def test_inside_a_transaction_the_lookup_is_a_plain_query(owner):
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        found = version_for_read(owner=owner, path="app/db", version=None)
+    with transaction.atomic():
+        found, queries = _read_logged(owner)
     _same_as_the_orm(found, 2)
-    assert len(queries.captured_queries) == 1
-    assert queries.captured_queries[0]["sql"].startswith("SELECT")
+    assert len(queries) == 1
+    assert queries[0][0] == "SELECT"

@@ -37,6 +37,9 @@ def migrate(env: dict[str, str]) -> None:
     say(f"database migrated ({applied} migration(s) applied, {time.monotonic() - started:.1f} s)")
     # MongoDB indexes, and retention TTLs brought in line with the settings before any worker writes.
     _run("manage.py telemetry_indexes", [sys.executable, "manage.py", "telemetry_indexes"], env)
+    # Readings stored one per document before buckets (an older var/) move into buckets; at once when none.
+    moved = _run("manage.py telemetry_migrate_buckets", [sys.executable, "manage.py", "telemetry_migrate_buckets"], env)
+    say(moved.strip().splitlines()[-1])
 
 
 def ensure_admin(env: dict[str, str], site_url: str) -> None:

@@ -14,7 +14,7 @@ roles:
   web       gunicorn serving Django (HOST, PORT, WEB_CONCURRENCY)
   worker    Celery worker on the telemetry and maintenance queues
   beat      Celery beat scheduler (run exactly one)
-  migrate   apply database migrations and MongoDB indexes, then exit
+  migrate   apply database migrations and MongoDB indexes, move old readings into buckets, then exit
   listener  telemetry UDP/TCP socket listener
   manage    any manage.py command, e.g. 'manage createsuperuser'
 For a shell, override the entrypoint: docker compose run --rm --entrypoint sh web
@@ -43,7 +43,8 @@ case "$role" in
         needs="CELERY_BROKER_URL"
         set -- celery -A config beat --loglevel INFO --schedule /tmp/celerybeat-schedule "$@" ;;
     migrate)
-        # Then the MongoDB indexes and retention TTLs (below): both before any other role starts.
+        # Then the MongoDB indexes and retention TTLs, and older readings into buckets (below): all before
+        # any other role starts.
         needs="DATABASE_URL MONGODB_URL"
         set -- python manage.py migrate --noinput "$@" ;;
     listener)
@@ -66,8 +67,10 @@ cd "$app_dir"
 # shellcheck disable=SC2086
 python docker/wait_for_services.py $needs
 if [ "$role" = migrate ]; then
-    # Not exec'd: the indexes come second, and only if the migrations succeeded (set -e).
+    # Not exec'd: the indexes come second, then readings stored before buckets are moved into buckets,
+    # each step only if the one before succeeded (set -e).
     "$@"
-    set -- python manage.py telemetry_indexes
+    python manage.py telemetry_indexes
+    set -- python manage.py telemetry_migrate_buckets
 fi
 exec "$@"

@@ -19,11 +19,84 @@ class Heartbeat(me.Document):
     }
 
 
-class Reading(me.Document):
-    """One raw reading. Short field names because there are millions; see telemetry.readings.
+def _retention(field: str, setting: str) -> dict:
+    return {"fields": [field], "name": "retention", "expireAfterSeconds": getattr(settings, setting) * 86400}
 
-    `_id` is "sensor:metric:ts_ns:seq" (readings.reading_id), which makes inserts idempotent. The
-    TTL index on `t` is the retention of raw readings (TELEMETRY_RAW_RETENTION_DAYS).
+
+class Bucket(me.Document):
+    """Readings of one series from one batch, as parallel arrays; see telemetry.buckets for the design.
+
+    `_id` is "batch:series:part", derived from the batch, so a batch stored twice inserts nothing twice.
+    Reads find buckets through their summaries, so the only index besides `_id` is the retention: a
+    bucket expires when its newest reading is TELEMETRY_RAW_RETENTION_DAYS old.
+    """
+
+    id = me.StringField(primary_key=True)
+    sensor = me.IntField(db_field="s", required=True)
+    metric = me.StringField(db_field="m", required=True)
+    tags = me.DictField(db_field="g")
+    series = me.StringField(db_field="k", required=True)
+    batch = me.StringField(db_field="b", required=True)
+    start = me.DateTimeField(db_field="t0", required=True)
+    end = me.DateTimeField(db_field="t1", required=True)
+    count = me.IntField(db_field="n", required=True)
+    times = me.ListField(me.LongField(), db_field="ns")
+    values = me.ListField(me.DynamicField(), db_field="v")
+    seqs = me.ListField(me.LongField(), db_field="q")
+
+    meta = {"collection": "buckets", "indexes": [_retention("end", "TELEMETRY_RAW_RETENTION_DAYS")]}
+
+
+class BucketSummary(me.Document):
+    """What a bucket holds, without its arrays: the reads' catalogue, and the minute rollups' input.
+
+    Same `_id`, times and count as its bucket, plus exact first and last times in ns (`n0`, `n1`),
+    per-minute aggregates (`r`, see telemetry.buckets.minute_aggregates) and the newest value (`lv`).
+    """
+
+    id = me.StringField(primary_key=True)
+    sensor = me.IntField(db_field="s", required=True)
+    metric = me.StringField(db_field="m", required=True)
+    tags = me.DictField(db_field="g")
+    series = me.StringField(db_field="k", required=True)
+    batch = me.StringField(db_field="b", required=True)
+    start = me.DateTimeField(db_field="t0", required=True)
+    end = me.DateTimeField(db_field="t1", required=True)
+    count = me.IntField(db_field="n", required=True)
+    first_ns = me.LongField(db_field="n0", required=True)
+    last_ns = me.LongField(db_field="n1", required=True)
+    minutes = me.ListField(me.ListField(me.DynamicField()), db_field="r")
+    last_value = me.DynamicField(db_field="lv")
+
+    meta = {
+        "collection": "bucket_summaries",
+        "indexes": [
+            # A metric's time range: charts, the series API, a one-metric CSV export.
+            {"fields": ["sensor", "metric", "end"], "name": "sensor_metric_end"},
+            # A sensor's newest readings and all-metric exports.
+            {"fields": ["sensor", "end"], "name": "sensor_end"},
+            # Also the minute rollups' range: every summary whose bucket ends after a moment.
+            _retention("end", "TELEMETRY_RAW_RETENTION_DAYS"),
+        ],
+    }
+
+
+class Series(me.Document):
+    """One (sensor, metric, tags) ever stored: which metrics a sensor has, without reading its buckets."""
+
+    id = me.StringField(primary_key=True)
+    sensor = me.IntField(db_field="s", required=True)
+    metric = me.StringField(db_field="m", required=True)
+    tags = me.DictField(db_field="g")
+
+    meta = {"collection": "series", "indexes": [{"fields": ["sensor", "metric"], "name": "sensor_metric"}]}
+
+
+class Reading(me.Document):
+    """One raw reading per document, as stored before buckets: only manage.py telemetry_migrate_buckets reads it.
+
+    `_id` is "sensor:metric:ts_ns:seq"; `t` the time, `ns` the exact time, `v` the value, `q` the seq and
+    `g` the tags. No index of it is created any more.
     """
 
     id = me.StringField(primary_key=True)
@@ -35,20 +108,7 @@ class Reading(me.Document):
     seq = me.LongField(db_field="q", default=0)
     tags = me.DictField(db_field="g")
 
-    meta = {
-        "collection": "readings",
-        "indexes": [
-            # Per-sensor time ranges: the sensor page, the series API, CSV export and rollups.
-            {"fields": ["sensor", "metric", "time"], "name": "sensor_metric_time"},
-            # A sensor's newest readings whatever the metric: its page and the list's last values.
-            {"fields": ["sensor", "-time"], "name": "sensor_newest"},
-            {
-                "fields": ["time"],
-                "name": "retention",
-                "expireAfterSeconds": settings.TELEMETRY_RAW_RETENTION_DAYS * 86400,
-            },
-        ],
-    }
+    meta = {"collection": "readings", "indexes": [], "auto_create_index": False}
 
 
 class DeadLetter(me.Document):
@@ -72,11 +132,7 @@ def _rollup_meta(collection: str) -> dict:
         "collection": collection,
         "indexes": [
             {"fields": ["sensor", "metric", "time"], "name": "sensor_metric_time"},
-            {
-                "fields": ["time"],
-                "name": "retention",
-                "expireAfterSeconds": settings.TELEMETRY_ROLLUP_RETENTION_DAYS * 86400,
-            },
+            _retention("time", "TELEMETRY_ROLLUP_RETENTION_DAYS"),
         ],
     }
 

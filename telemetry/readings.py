@@ -1,13 +1,12 @@
-"""One reading as it travels from ingest to MongoDB: its compact wire form, identity and validation.
+"""One reading as it travels from ingest to a worker: its compact wire form and its validation.
 
 On the broker a reading is a JSON list `[sensor_id, metric, ts_ns, value, seq, tags]`: lists are
-about half the size of dicts and every ingest path produces the same shape. The `_id` in MongoDB is
-derived from (sensor, metric, ts_ns, seq) alone, so a batch delivered twice inserts nothing twice.
+about half the size of dicts and every ingest path that parses produces the same shape. A reading is
+identified by (sensor, metric, tags, ts_ns, seq); how a batch of them is stored is telemetry.buckets.
 """
 
 import math
 import time
-from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -76,6 +75,9 @@ def _check_tags(tags) -> None:
     for key, value in tags.items():
         if not (isinstance(value, str) and 0 < len(key) <= MAX_TAG_CHARS and len(value) <= MAX_TAG_CHARS):
             raise ReadingRejected(f"each tag must be a string of at most {MAX_TAG_CHARS} characters")
+        if key[0] == "$":
+            # MongoDB refuses such keys: refused here, the sender learns why at once.
+            raise ReadingRejected("tag names must not start with $")
 
 
 def reading_make(sensor_id: int, metric, ts_ns, value, seq=0, tags=None, *, now: int | None = None) -> list:
@@ -120,26 +122,3 @@ def readings_from_point(sensor_id: int, point: Point, *, now: int | None = None)
             _check_value(value)
         readings.append([sensor_id, metric, ts_ns, value, 0, tags])
     return readings
-
-
-def reading_id(sensor_id: int, metric: str, ts_ns: int, seq: int) -> str:
-    # Unambiguous although a metric may contain ":": the other three parts are integers.
-    return f"{sensor_id}:{metric}:{ts_ns}:{seq}"
-
-
-def reading_document(reading: list) -> dict:
-    """The MongoDB document of a wire-form reading (see telemetry.documents.Reading for the schema)."""
-    sensor_id, metric, ts_ns, value, seq, tags = reading
-    document = {
-        "_id": reading_id(sensor_id, metric, ts_ns, seq),
-        "s": sensor_id,
-        "m": metric,
-        # BSON dates hold milliseconds; "ns" keeps the exact time the sensor sent.
-        "t": datetime.fromtimestamp(ts_ns // 1_000_000 / 1000, tz=UTC),
-        "ns": ts_ns,
-        "v": value,
-        "q": seq,
-    }
-    if tags:
-        document["g"] = tags
-    return document

@@ -13,6 +13,7 @@ from django.conf import settings
 from accounts.services import throttle
 from config.celery import app as celery_app
 from telemetry import mongo
+from telemetry.services import writer
 from tests.accounts.account_support import clear_throttles
 from tests.security.canary_scan import scan_session
 from tests.waiting import wait_until
@@ -53,11 +54,16 @@ def mongo_test_database():
 
 @pytest.fixture
 def mongo_db(mongo_test_database):
-    """The session's MongoDB database, emptied after the test."""
+    """The session's MongoDB database, emptied after the test.
+
+    The writer's memory of series and sensors it wrote goes with it: the next test's data starts afresh.
+    """
     db = mongo.database()
+    writer.caches_clear()
     yield db
     for collection in db.list_collection_names():
         db.drop_collection(collection)
+    writer.caches_clear()
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from telemetry.ingest.body import body_read, media_type
 from telemetry.ingest.errors import IngestRefused, UnsupportedMediaType
 from telemetry.ingest.jsonbatch import json_batch
 from telemetry.ingest.linebatch import line_batch, precision_for
+from telemetry.ingest.plainforward import plain_forward
 from telemetry.readings import now_ns
 from telemetry.services.enqueue import BrokerUnavailable
 
@@ -67,7 +68,10 @@ def _line_protocol(request, principal, *, v1: bool) -> HttpResponse:
     if media_type(request) not in LINE_MEDIA_TYPES:
         raise UnsupportedMediaType("Send line protocol as text/plain.")
     body = body_read(request)
-    batch = line_batch(body, principal, precision=precision, scale=scale, now=now_ns())
+    now = now_ns()
+    if plain_forward(body, principal, precision=precision, scale=scale, now=now):
+        return HttpResponse(status=204)
+    batch = line_batch(body, principal, precision=precision, scale=scale, now=now)
     if not batch.readings and not batch.rejections:
         raise IngestRefused("Writing requires points.")
     batch_submit(batch)

@@ -3,12 +3,14 @@
 One JSON-lines file per batch (one forwarded line, services.lines, per file line), written to a temporary
 name, fsync'd and renamed, so a crash leaves whole batches or none. Names sort by time, so replay keeps
 arrival order. When the cap is reached the NEWEST batch is refused (logged and counted): what is already
-on disk keeps its order and nothing written is ever rewritten. Replaying a batch twice is harmless:
-`_id`s are derived. Files named `*.jsonl` without `.lines` come from listeners that parsed lines
-themselves and hold wire-form readings; they are replayed as such.
+on disk keeps its order and nothing written is ever rewritten. Replaying a batch twice is harmless: its
+batch id is derived from its file name (batch_id), and bucket `_id`s from the batch id. Files named
+`*.jsonl` without `.lines` come from listeners that parsed lines themselves and hold wire-form
+readings; they are replayed as such.
 """
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -39,6 +41,13 @@ class Spool:
 
     def __len__(self) -> int:
         return len(self.files())
+
+    @staticmethod
+    def batch_id(path: Path) -> str:
+        """The batch id of a spooled batch: the same every time it is replayed, ordered by its spooling time."""
+        name = path.name.split(".", 1)[0]
+        spooled_ns = int(name.split("-", 1)[0])
+        return f"{spooled_ns:016x}{hashlib.blake2b(name.encode(), digest_size=4).hexdigest()}"
 
     @staticmethod
     def holds_lines(path: Path) -> bool:

@@ -70,10 +70,11 @@ class Writer:
     def _replay(self) -> None:
         while (oldest := self.spool.oldest()) is not None:
             path, items = oldest
-            # Batches spooled by a listener before 2026-11 hold parsed readings; they still replay.
-            enqueue = lines_enqueue if self.spool.holds_lines(path) else readings_enqueue
             try:
-                enqueue(items)
+                if self.spool.holds_lines(path):
+                    lines_enqueue(items, batch_id=self.spool.batch_id(path))
+                else:  # spooled by a listener before 2026-11, which parsed lines itself
+                    readings_enqueue(items)
             except BrokerUnavailable as exc:
                 self._broker_down(exc)
                 return

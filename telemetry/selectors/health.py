@@ -7,10 +7,12 @@ from django.conf import settings
 from kombu.transport.redis import PRIORITY_STEPS
 
 from telemetry import mongo
-from telemetry.documents import DeadLetter, Reading
+from telemetry.documents import BucketSummary, DeadLetter
 from telemetry.services.rejects import rejects_since
 
 RATE_WINDOW = timedelta(minutes=5)
+# How far back the newest stored reading is looked for; older than that, the lag shows as unknown.
+LAG_WINDOWS = (timedelta(hours=1), timedelta(days=8))
 QUEUE = "telemetry"
 # kombu's Redis transport keeps one list per priority step: "telemetry", then "telemetry\x06\x163", ...
 QUEUE_SEPARATOR = "\x06\x16"
@@ -32,19 +34,32 @@ def queue_depth(queue: str = QUEUE) -> int | None:
 def pipeline_health(*, now: datetime | None = None) -> dict:
     """What the staff health page shows; raises MongoUnavailable when MongoDB is down.
 
-    - ingest_per_second: readings timestamped in the last 5 minutes, per second (sensor clocks).
+    - ingest_per_second: readings timestamped in the last 5 minutes (whole minutes, from the buckets'
+      per-minute counts), per second (sensor clocks).
     - queue_depth: batches waiting on the `telemetry` queue (None when the broker is unreachable).
     - worker_lag_seconds: age of the newest stored reading. While sensors send, it stays near their
-      interval; when it grows while the queue is not empty, the workers are behind (None: no readings).
+      interval; when it grows while the queue is not empty, the workers are behind (None: no reading
+      in the last 8 days).
     - dead_letters: dead-letter documents kept (telemetry.documents.DeadLetter).
     - rejects_last_hour: rejected lines in this hour and the previous one's counters (rejects_since).
     """
     now = now or datetime.now(UTC)
     with mongo.reachable():
         mongo.connect()
-        readings = Reading._get_collection()
-        recent = readings.count_documents({"t": {"$gte": now - RATE_WINDOW, "$lte": now}})
-        newest = readings.find_one({}, sort=[("t", -1)], projection={"t": 1})
+        summaries = BucketSummary._get_collection()
+        since, until = (now - RATE_WINDOW).timestamp(), now.timestamp()
+        recent = sum(
+            entry[1]
+            for summary in summaries.find({"t1": {"$gte": now - RATE_WINDOW}})
+            for entry in summary["r"]
+            if since <= entry[0] <= until
+        )
+        newest = None
+        for window in LAG_WINDOWS:
+            ends = [summary["t1"] for summary in summaries.find({"t1": {"$gte": now - window}})]
+            if ends:
+                newest = {"t": max(ends)}
+                break
         dead_letters = DeadLetter._get_collection().estimated_document_count()
     rejects = rejects_since(now - timedelta(hours=1))
     return {

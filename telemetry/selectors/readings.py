@@ -1,70 +1,108 @@
 """A sensor's raw readings: which metrics it sends, its newest values, and a time range for export."""
 
+import heapq
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from operator import itemgetter
 
 from telemetry import mongo
-from telemetry.documents import Reading, RollupHour
+from telemetry.buckets import moment, ns_of
+from telemetry.documents import BucketSummary, Series
+from telemetry.selectors.buckets import buckets_fetch, chunks, merged, summaries_overlapping
 
 # An export streams at most this many readings: a month of one reading a second is 2.6 million.
 EXPORT_MAX_READINGS = 5_000_000
-EXPORT_BATCH = 2000
+NS_PER_SECOND = 1_000_000_000
+# Where the newest readings are looked for, nearest first: most sensors sent something in the last
+# minutes, and each step reads only the summaries of its window (None: all of them).
+NEWEST_WINDOWS_SECONDS = (600, 86_400, 8 * 86_400, None)
 
 
-def _collection(document):
-    mongo.connect()
-    return document._get_collection()
-
-
-def _reading(row: dict) -> dict:
-    return {"t": row["t"], "metric": row["m"], "value": row.get("v"), "tags": row.get("g") or {}}
+def _reading(t_ns: int, metric: str, value, tags: dict) -> dict:
+    return {"t": moment(t_ns), "ns": t_ns, "metric": metric, "value": value, "tags": tags}
 
 
 def metrics_for_sensor(sensor_id: int) -> list[str]:
-    """Every metric the sensor has readings or hour rollups of (rollups outlive raw readings), sorted."""
+    """Every metric the sensor ever had readings of (its series documents), sorted."""
     with mongo.reachable():
-        raw = _collection(Reading).distinct("m", {"s": sensor_id})
-        rolled = _collection(RollupHour).distinct("m", {"s": sensor_id})
-    return sorted(set(raw) | set(rolled))
+        mongo.connect()
+        return sorted(Series._get_collection().distinct("m", {"s": sensor_id}))
+
+
+def _summaries_since(sensor_id: int, window_seconds: int | None) -> list[dict]:
+    query: dict = {"s": sensor_id}
+    if window_seconds is not None:
+        query["t1"] = {"$gte": moment(time.time_ns() - window_seconds * NS_PER_SECOND)}
+    mongo.connect()
+    return list(BucketSummary._get_collection().find(query))
 
 
 def latest_readings(sensor_id: int, limit: int = 50) -> list[dict]:
-    """The sensor's newest raw readings, newest first: `{"t", "metric", "value", "tags"}`."""
+    """The sensor's newest raw readings, newest first: `{"t", "ns", "metric", "value", "tags"}`."""
     limit = max(1, min(int(limit), 1000))
     with mongo.reachable():
-        rows = _collection(Reading).find({"s": sensor_id}).sort([("s", 1), ("t", -1)]).limit(limit)
-        return [_reading(row) for row in rows]
+        for window in NEWEST_WINDOWS_SECONDS:
+            summaries = _summaries_since(sensor_id, window)
+            if sum(summary["n"] for summary in summaries) >= limit or window is None:
+                break
+        # The newest buckets that hold `limit` readings, and any other that reaches past the oldest of them.
+        summaries.sort(key=itemgetter("n1"), reverse=True)
+        taken, readings = 0, 0
+        while taken < len(summaries) and readings < limit:
+            readings += summaries[taken]["n"]
+            taken += 1
+        floor = min((summary["n0"] for summary in summaries[:taken]), default=0)
+        wanted = [summary["_id"] for summary in summaries if summary["n1"] >= floor]
+        rows = merged(buckets_fetch(wanted))
+    newest = heapq.nlargest(
+        limit,
+        ((t, row.metric, value, row.tags) for row in rows for t, value in zip(row.times, row.values, strict=True)),
+        key=itemgetter(0),
+    )
+    return [_reading(*reading) for reading in newest]
 
 
 def last_values(sensor_ids: Iterable[int]) -> dict[int, dict]:
     """{sensor_id: {"metric", "value", "t"}} of each sensor's newest reading; sensors with none are left out.
 
-    One indexed lookup per sensor (index sensor_newest): a list page of 100 sensors costs 100 short
-    round trips on one connection, never a scan of anyone's history.
+    From the summaries of the nearest window that has any, per sensor: a list page of 100 sensors
+    costs about 100 short indexed lookups, never a read of anyone's buckets.
     """
     found = {}
     with mongo.reachable():
-        collection = _collection(Reading)
         for sensor_id in dict.fromkeys(sensor_ids):
-            row = collection.find_one({"s": sensor_id}, sort=[("s", 1), ("t", -1)], projection={"m": 1, "v": 1, "t": 1})
-            if row is not None:
-                found[sensor_id] = {"metric": row["m"], "value": row.get("v"), "t": row["t"]}
+            for window in NEWEST_WINDOWS_SECONDS:
+                summaries = _summaries_since(sensor_id, window)
+                if summaries:
+                    newest = max(summaries, key=itemgetter("n1", "b"))
+                    found[sensor_id] = {"metric": newest["m"], "value": newest.get("lv"), "t": moment(newest["n1"])}
+                    break
     return found
 
 
 def readings_range(sensor_id: int, start: datetime, end: datetime, metric: str | None = None) -> Iterator[dict]:
     """Stream the sensor's readings in [start, end), oldest first, at most EXPORT_MAX_READINGS of them.
 
-    A generator over a server-side cursor: memory stays flat however long the range. MongoDB
-    errors surface while iterating, as MongoUnavailable when the server is down.
+    Chunk by chunk of buckets (selectors.buckets.chunks), so memory stays bounded however long the
+    range. MongoDB errors surface while iterating, as MongoUnavailable when the server is down.
     """
-    query: dict = {"s": sensor_id, "t": {"$gte": start, "$lt": end}}
-    if metric is not None:
-        query["m"] = metric
+    start_ns, end_ns = ns_of(start), ns_of(end)
+    sent = 0
     with mongo.reachable():
-        cursor = _collection(Reading).find(query).sort([("t", 1)]).limit(EXPORT_MAX_READINGS).batch_size(EXPORT_BATCH)
-        try:
-            for row in cursor:
-                yield _reading(row)
-        finally:
-            cursor.close()
+        plan = summaries_overlapping(sensor_id, start_ns, end_ns, metric)
+        for chunk in chunks(plan):
+            rows = merged(buckets_fetch([summary["_id"] for summary in chunk]), start_ns, end_ns)
+            readings = sorted(
+                (
+                    (t, row.metric, value, row.tags)
+                    for row in rows
+                    for t, value in zip(row.times, row.values, strict=True)
+                ),
+                key=itemgetter(0, 1),
+            )
+            for reading in readings:
+                if sent >= EXPORT_MAX_READINGS:
+                    return
+                sent += 1
+                yield _reading(*reading)

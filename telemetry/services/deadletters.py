@@ -138,11 +138,11 @@ def deadletter_record(*, readings: list, reason: str, reasons: list[str] | None 
     logger.warning("telemetry dead letter: %d reading(s), task %s: %s", len(readings), task_id, reason)
 
 
-def batch_store(batch, *, task_id: str = "") -> int:
-    """Store a batch's well-formed readings and dead-letter the rest; return how many were inserted."""
+def batch_store(batch, *, batch_id: str, task_id: str = "") -> int:
+    """Store a batch's well-formed readings under `batch_id` and dead-letter the rest; return how many were inserted."""
     good, bad, reasons = batch_split(batch)
     if bad:
         deadletter_record(
             readings=bad, reason=f"{len(bad)} malformed reading(s): {reasons[0]}", reasons=reasons, task_id=task_id
         )
-    return readings_store(good).inserted if good else 0
+    return readings_store(good, batch_id=batch_id).inserted if good else 0

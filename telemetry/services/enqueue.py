@@ -5,6 +5,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from telemetry import tasks
+from telemetry.buckets import batch_id_new
 
 # Fail within about a second when the broker is down: HTTP answers 503 and the listener spools, both
 # better than holding a request for Celery's default of several retries with growing pauses.
@@ -21,35 +22,48 @@ class BrokerUnavailable(RuntimeError):
 def readings_enqueue(readings: list[list]) -> int:
     """Send wire-form readings as TELEMETRY_TASK_BATCH-sized tasks; return how many tasks were sent.
 
-    Returns only after the broker accepted every batch. If it fails part-way, the caller must retry
-    the whole lot: readings already queued are stored once anyway, by their derived `_id`.
+    Returns only after the broker accepted every batch, each with a batch id of its own. If it fails
+    part-way, the caller may retry the whole lot: a reading queued twice is stored twice, but readers
+    show it once (same series, time and seq: the later batch's copy wins, telemetry.buckets).
     """
     return _publish(tasks.store_batch, readings, "readings")
 
 
-def lines_enqueue(lines: list[list]) -> int:
+def body_enqueue(record: list) -> None:
+    """Send one plain line-protocol body an HTTP endpoint checked (services.lines.forwarded_body) as one task."""
+    _publish(tasks.store_lines, [record], "bodies", size=1)
+
+
+def lines_enqueue(lines: list[list], *, batch_id: str | None = None) -> int:
     """Send the listener's forwarded lines (services.lines) to be parsed and stored, as readings_enqueue does.
 
     One task per listener batch (TELEMETRY_LISTENER_BATCH lines), not per TELEMETRY_TASK_BATCH: publishing
     costs about 1.2 ms a task whatever its size, on the thread that shares the listener's GIL, so larger
     tasks leave more of it for reading the socket (bench listener_udp: 0.44-0.48 at 1,000 lines a task,
     0.53 at 2,500, with telemetry_e2e_udp unchanged at 0.90; at 5,000 fewer tasks kept workers idle, 0.85).
+    `batch_id` is given for a batch the listener spooled: replaying it again after a crash then stores
+    nothing twice. Past one task, each gets it with its number appended.
     """
-    return _publish(tasks.store_lines, lines, "lines", size=settings.TELEMETRY_LISTENER_BATCH)
+    return _publish(tasks.store_lines, lines, "lines", size=settings.TELEMETRY_LISTENER_BATCH, batch_id=batch_id)
 
 
-def _publish(task, items: list, noun: str, *, size: int | None = None) -> int:
+def _publish(task, items: list, noun: str, *, size: int | None = None, batch_id: str | None = None) -> int:
     size = size or settings.TELEMETRY_TASK_BATCH
     sent = 0
     try:
         for start in range(0, len(items), size):
             batch = items[start : start + size]
+            if batch_id is None:
+                this_batch = batch_id_new()
+            else:
+                this_batch = batch_id if len(items) <= size else f"{batch_id}.{start // size}"
             # A short argsrepr: Celery's default runs saferepr over every item, which costs about a
             # third of publishing a batch, for a header nobody reads (and the data stays out of it).
             task.apply_async(
                 args=[batch],
+                kwargs={"batch": this_batch},
                 argsrepr=f"[<{len(batch)} {noun}>]",
-                kwargsrepr="{}",
+                kwargsrepr=f"{{'batch': '{this_batch}'}}",
                 retry=True,
                 retry_policy=PUBLISH_RETRY_POLICY,
             )

@@ -3,16 +3,17 @@
 from django.conf import settings
 
 from telemetry import mongo
-from telemetry.documents import DeadLetter, Heartbeat, Reading, RollupHour, RollupMinute
+from telemetry.documents import Bucket, BucketSummary, DeadLetter, Heartbeat, RollupHour, RollupMinute, Series
 
 RETENTION_INDEX = "retention"
 # Which setting (in days) each collection's "retention" TTL index on `t` follows.
 RETENTION_SETTINGS = {
-    Reading: "TELEMETRY_RAW_RETENTION_DAYS",
+    Bucket: "TELEMETRY_RAW_RETENTION_DAYS",
+    BucketSummary: "TELEMETRY_RAW_RETENTION_DAYS",
     RollupMinute: "TELEMETRY_ROLLUP_RETENTION_DAYS",
     RollupHour: "TELEMETRY_ROLLUP_RETENTION_DAYS",
 }
-DOCUMENTS = (Reading, RollupMinute, RollupHour, DeadLetter, Heartbeat)
+DOCUMENTS = (Bucket, BucketSummary, Series, RollupMinute, RollupHour, DeadLetter, Heartbeat)
 
 
 def retention_seconds(document) -> int:

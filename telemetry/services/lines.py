@@ -1,15 +1,23 @@
-"""Lines the socket listener forwards, turned into readings by a worker: parse, check, count what is refused.
+"""Forwarded line protocol, turned into readings by a worker: parse, check, count what is refused.
 
-The listener only authenticates a line and passes it on as [sensor id, received at (ns), signed, text]:
-parsing in Python costs several times what receiving does, and workers scale where the one listener
-cannot (docs/telemetry-listener.md). A line keeps the listener's clock, so it is judged (default
-timestamp, age limits) as at the moment it arrived, however long it waited on the broker or the spool.
+Two producers forward text instead of parsed readings, because parsing costs several times what
+receiving does and workers scale where a web process or the one listener cannot:
+- the socket listener: one line per record, [sensor id, received at (ns), signed, text];
+- the HTTP write endpoints: a whole plain body per record (telemetry.lineprotocol.plain), checked
+  before they answered, [sensor id, received at (ns), False, text, precision].
+A record keeps its producer's clock, so it is judged (default timestamp, age limits) as at the moment
+it arrived, however long it waited on the broker or the spool. Plain text is parsed in columns
+straight into a SeriesBatch; anything else line by line, every fault named and counted.
 """
 
 import logging
 
-from telemetry.lineprotocol import LineProtocolError, parse_line
-from telemetry.readings import INT64_MAX, ReadingRejected, readings_from_point
+from django.conf import settings
+
+from telemetry.buckets import SeriesBatch, tags_canonical
+from telemetry.lineprotocol import PRECISIONS, LineProtocolError, parse_line, parse_lines
+from telemetry.lineprotocol.plain import BODY, plain_columns
+from telemetry.readings import INT64_MAX, NS_PER_SECOND, PLAIN_FIELD, ReadingRejected, readings_from_point
 from telemetry.services.rejects import UNKNOWN_SENSOR, RejectTally
 
 # Rejects are logged under the listener's name: its operators look there for what their devices send.
@@ -26,11 +34,16 @@ def forwarded_line(sensor_id: int, received_ns: int, signed: bool, text: str) ->
     return [sensor_id, received_ns, signed, text]
 
 
+def forwarded_body(sensor_id: int, received_ns: int, text: str, precision: str) -> list:
+    """The form in which an HTTP write endpoint hands on a plain body it checked."""
+    return [sensor_id, received_ns, False, text, precision]
+
+
 def _valid_record(item) -> bool:
-    """True for what forwarded_line makes; a hand-made or damaged task must cost its lines, not the batch."""
-    if type(item) is not list or len(item) != 4:
+    """True for what forwarded_line and forwarded_body make; a damaged task must cost its records, not the batch."""
+    if type(item) is not list or not 4 <= len(item) <= 5:
         return False
-    sensor_id, received_ns, signed, text = item
+    sensor_id, received_ns, signed, text = item[:4]
     return (
         type(sensor_id) is int
         and sensor_id > 0
@@ -38,30 +51,62 @@ def _valid_record(item) -> bool:
         and 0 < received_ns <= INT64_MAX
         and type(signed) is bool
         and type(text) is str
+        and (len(item) == 4 or (item[4] in PRECISIONS and not signed))
     )
 
 
 class LineParser:
-    """Parses one batch of forwarded lines; what it refuses is tallied in `rejects` for one report."""
+    """Parses one batch of forwarded records; what it refuses is tallied in `rejects` for one report."""
 
     def __init__(self) -> None:
         self.cache: dict = {}
         self.rejects = RejectTally()
 
-    def readings(self, lines: list) -> list[list]:
-        """The wire-form readings of every good line, in order; each bad line is counted with its reason."""
-        readings: list[list] = []
-        if type(lines) is not list:
+    def into(self, records: list, batch: SeriesBatch) -> None:
+        """Add every good line's readings to `batch`, in order; each bad line is counted with its reason."""
+        if type(records) is not list:
             self.rejects.add(UNKNOWN_SENSOR, "malformed batch of forwarded lines")
-            return readings
-        for item in lines:
+            return
+        for item in records:
             if not _valid_record(item):
                 self.rejects.add(UNKNOWN_SENSOR, "malformed forwarded line")
                 continue
-            sensor_id, received_ns, signed, text = item
+            if not item[2] and _plain_into(item, batch):
+                continue
+            batch.add_readings(self._exact(item))
+
+    def readings(self, records: list) -> list[list]:
+        """The wire-form readings of every good line, in order, parsed line by line (the exact path)."""
+        if type(records) is not list:
+            self.rejects.add(UNKNOWN_SENSOR, "malformed batch of forwarded lines")
+            return []
+        readings: list[list] = []
+        for item in records:
+            if _valid_record(item):
+                readings += self._exact(item)
+            else:
+                self.rejects.add(UNKNOWN_SENSOR, "malformed forwarded line")
+        return readings
+
+    def _exact(self, item: list) -> list[list]:
+        sensor_id, received_ns, signed, text = item[:4]
+        if len(item) == 5:
+            return self._body(sensor_id, received_ns, text, item[4])
+        try:
+            return self._line(sensor_id, received_ns, signed, text)
+        except (LineProtocolError, ReadingRejected) as exc:
+            self.rejects.add(sensor_id, str(exc))
+            return []
+
+    def _body(self, sensor_id: int, received_ns: int, text: str, precision: str) -> list[list]:
+        points, errors = parse_lines(text.encode(), precision=precision, now_ns=received_ns)
+        for error in errors:
+            self.rejects.add(sensor_id, error.reason)
+        readings = []
+        for point in points:
             try:
-                readings.extend(self._line(sensor_id, received_ns, signed, text))
-            except (LineProtocolError, ReadingRejected) as exc:
+                readings += readings_from_point(sensor_id, point, now=received_ns)
+            except ReadingRejected as exc:
                 self.rejects.add(sensor_id, str(exc))
         return readings
 
@@ -74,3 +119,29 @@ class LineParser:
             # Without its own time a replayed datagram would become a new reading: see the docs.
             raise ReadingRejected("hmac-signed lines must carry a timestamp")
         return readings_from_point(sensor_id, point, now=received_ns)
+
+
+def _plain_into(item: list, batch: SeriesBatch) -> bool:
+    """Parse a plain record in columns into `batch`; False, with `batch` untouched, for the exact path."""
+    sensor_id, received_ns, _signed, text = item[:4]
+    factor = PRECISIONS[item[4]] if len(item) == 5 else 1
+    if '"' in text or not text.isascii() or BODY.fullmatch(text.encode()) is None:
+        return False
+    columns = plain_columns(text, factor, received_ns - received_ns % factor)
+    if columns is None:
+        return False
+    # Each line must be as recent as readings_from_point demands; else let the exact path say which is not.
+    oldest = received_ns - settings.TELEMETRY_MAX_AGE_SECONDS * NS_PER_SECOND
+    newest = received_ns + settings.TELEMETRY_MAX_FUTURE_SECONDS * NS_PER_SECOND
+    times = {id(column[3]): column[3] for column in columns}.values()
+    if min(map(min, times)) < oldest or max(map(max, times)) > newest:
+        return False
+    # Two heads naming one series (tags in another order) must keep line order: the exact path does.
+    heads = {id(tags): (measurement, tags) for measurement, tags, *_ in columns}.values()
+    if len({(measurement, tags_canonical(tags)) for measurement, tags in heads}) != len(heads):
+        return False
+    for measurement, tags, key, times_ns, values in columns:
+        metric = measurement if key == PLAIN_FIELD else f"{measurement}.{key}"
+        batch.series_for(sensor_id, metric, tags or None).extend(times_ns, values)
+        batch.count += len(times_ns)
+    return True

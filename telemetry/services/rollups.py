@@ -1,23 +1,30 @@
 """Minute and hour aggregates (count, min, max, sum, mean, last) per sensor and numeric metric, recomputable.
 
-Minutes are computed from raw readings, hours from minute rollups: the counts, sums, minima,
-maxima and last values of minutes compose exactly into hours, and reading 60 times fewer documents
-keeps the hourly pass cheap. Booleans and strings are skipped: they have no min, max or mean.
-Each window's `_id` is "sensor:metric:window_start_epoch", written with a replacing upsert, so running
-a window again (a backfill, a late reading, two beat runs at once) leaves the same result.
+Minutes are computed from the buckets' summaries, which carry each bucket's per-minute aggregates
+(telemetry.buckets.minute_aggregates): a pass reads those small documents, not the readings. Where
+two buckets of one series overlap (a reading sent again: last write wins), that sensor's metric is
+computed from the merged readings instead, so a repeated reading counts once. Hours are computed from
+minute rollups: counts, sums, minima, maxima and last values of minutes compose exactly into hours.
+Booleans and strings are skipped: they have no min, max or mean. Each window's `_id` is
+"sensor:metric:window_start_epoch", written with a replacing upsert, so running a window again (a
+backfill, a late reading, two beat runs at once) leaves the same result.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from operator import itemgetter
 
 from pymongo import ReplaceOne
 
 from telemetry import mongo
-from telemetry.documents import Reading, RollupHour, RollupMinute
+from telemetry.buckets import bson_sum, minute_aggregates, moment, ns_of
+from telemetry.documents import BucketSummary, RollupHour, RollupMinute
+from telemetry.selectors.buckets import buckets_fetch, merged
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
-NUMERIC = {"$type": "number"}
+NS_PER_SECOND = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -67,22 +74,61 @@ def _replace(target, rows: list[dict]) -> int:
     return len(operations)
 
 
+def _overlapping(summaries: list[dict]) -> bool:
+    """True when two buckets of one series share a stretch of time (so they may repeat a reading)."""
+    by_series: dict[str, list[dict]] = {}
+    for summary in summaries:
+        by_series.setdefault(summary["k"], []).append(summary)
+    for members in by_series.values():
+        members.sort(key=itemgetter("n0"))
+        if any(later["n0"] <= earlier["n1"] for earlier, later in pairwise(members)):
+            return True
+    return False
+
+
+def _minute_entries(summaries: list[dict], start_ns: int, end_ns: int) -> list[list]:
+    """Per-minute aggregates of these buckets (one sensor's metric), each reading counted once."""
+    if not _overlapping(summaries):
+        return [entry for summary in summaries for entry in summary["r"]]
+    rows = merged(buckets_fetch([summary["_id"] for summary in summaries]), start_ns, end_ns)
+    return [entry for row in rows for entry in minute_aggregates(row.times, row.values)]
+
+
+def _combined(sensor_id: int, metric: str, entries: list[list], start_s: int, end_s: int) -> list[dict]:
+    """The rollup rows (as _aggregate returns them) of minutes in [start_s, end_s) from per-bucket entries."""
+    minutes: dict[int, list] = {}
+    for minute, _count, numbers, low, high, total, at, last in entries:
+        if not numbers or not start_s <= minute < end_s:
+            continue
+        found = minutes.get(minute)
+        if found is None:
+            minutes[minute] = [numbers, low, high, total, at, last]
+            continue
+        found[0] += numbers
+        found[1], found[2], found[3] = min(found[1], low), max(found[2], high), bson_sum((found[3], total))
+        if at >= found[4]:
+            found[4], found[5] = at, last
+    return [
+        {"_id": {"s": sensor_id, "m": metric, "w": datetime.fromtimestamp(minute, tz=UTC)}, "n": n}
+        | {"min": low, "max": high, "sum": total, "last": last}
+        for minute, (n, low, high, total, _at, last) in minutes.items()
+    ]
+
+
 def rollup_minutes(*, start: datetime, end: datetime) -> RollupResult:
-    """Recompute every minute window between `start` and `end` (widened to whole minutes) from raw readings."""
+    """Recompute every minute window between `start` and `end` (widened to whole minutes) from the buckets."""
     start, end = floor_to(start, MINUTE), floor_to(end - timedelta(microseconds=1), MINUTE) + MINUTE
+    start_ns, end_ns = ns_of(start), ns_of(end)
     mongo.connect()
-    rows = _aggregate(
-        Reading,
-        {"t": {"$gte": start, "$lt": end}, "v": NUMERIC},
-        "minute",
-        {
-            "n": {"$sum": 1},
-            "sum": {"$sum": "$v"},
-            "min": {"$min": "$v"},
-            "max": {"$max": "$v"},
-            "last": {"$last": "$v"},
-        },
-    )
+    found = BucketSummary._get_collection().find({"t1": {"$gte": start}, "t0": {"$lt": moment(end_ns)}})
+    groups: dict[tuple, list[dict]] = {}
+    for summary in found:
+        if summary["n1"] >= start_ns and summary["n0"] < end_ns:
+            groups.setdefault((summary["s"], summary["m"]), []).append(summary)
+    rows = []
+    for (sensor_id, metric), summaries in groups.items():
+        entries = _minute_entries(summaries, start_ns, end_ns)
+        rows += _combined(sensor_id, metric, entries, start_ns // NS_PER_SECOND, end_ns // NS_PER_SECOND)
     return RollupResult(_replace(RollupMinute, rows), start, end)
 
 

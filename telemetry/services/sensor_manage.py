@@ -18,8 +18,9 @@ from telemetry.services.sensors import sensor_create, sensor_token_rotate
 
 logger = logging.getLogger(__name__)
 
-# MongoDB collections that hold per-sensor data under the field "s" (readings, rollups, reject counters).
-SENSOR_DATA_PREFIXES = ("readings", "rollup", rejects.COLLECTION)
+# MongoDB collections that hold per-sensor data under the field "s": buckets and their summaries and series,
+# rollups, reject counters, and per-reading documents from before buckets.
+SENSOR_DATA_PREFIXES = ("bucket", "series", "readings", "rollup", rejects.COLLECTION)
 
 
 class SensorError(Exception):

@@ -1,6 +1,13 @@
-"""The worker's write: one unordered bulk insert per batch, where an `_id` seen before counts as stored."""
+"""The worker's write: a batch's buckets, their summaries and new series, each in one unordered insert.
+
+Every `_id` is derived from the batch id and the batch's content (telemetry.buckets), so storing a
+batch again (a redelivery after a killed worker, a retry after MongoDB came back) inserts only what
+the first attempt did not: a duplicate key is success, any other error is raised.
+"""
 
 import logging
+import os
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,51 +16,122 @@ from django.utils import timezone
 from pymongo.errors import BulkWriteError
 
 from telemetry import mongo
-from telemetry.documents import Reading
+from telemetry.buckets import SeriesBatch, batch_id_new
+from telemetry.documents import Bucket, BucketSummary, Series
 from telemetry.models import Sensor
-from telemetry.readings import reading_document
 
 logger = logging.getLogger(__name__)
 
 DUPLICATE_KEY = 11000
 # last_seen is for people: moving it once a minute per sensor keeps PostgreSQL out of the hot path.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# Series whose documents this process stored (digest -> when, monotonic): not stored again for a while.
+# Bounded, dropped after a fork, and re-sent after SERIES_RECHECK_SECONDS, so that series documents lost
+# with a MongoDB restored from an older backup come back without a restart.
+MAX_KNOWN_SERIES = 100_000
+SERIES_RECHECK_SECONDS = 600
+_known_series: dict[str, float] = {}
+_seen_marked: dict[int, float] = {}
+_owner_pid = os.getpid()
 
 
 @dataclass(frozen=True)
 class StoreResult:
-    inserted: int
-    duplicates: int
+    inserted: int  # readings in buckets this call inserted
+    duplicates: int  # readings in buckets an earlier delivery of the same batch had inserted
+    buckets: int = 0
 
 
-def readings_insert(documents: list[dict]) -> StoreResult:
-    """Insert documents unordered; duplicates of stored ones are success, any other error is raised."""
-    mongo.connect()
-    collection = Reading._get_collection()
+def documents_insert(collection, documents: list[dict]) -> set:
+    """Insert unordered; return the `_id`s already stored (duplicates are success, anything else raises)."""
+    if not documents:
+        return set()
     try:
-        result = collection.insert_many(documents, ordered=False)
+        collection.insert_many(documents, ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(error.get("code") != DUPLICATE_KEY for error in errors) or exc.details.get("writeConcernErrors"):
             raise
-        return StoreResult(inserted=exc.details.get("nInserted", 0), duplicates=len(errors))
-    return StoreResult(inserted=len(result.inserted_ids), duplicates=0)
+        return {documents[error["index"]]["_id"] for error in errors}
+    return set()
+
+
+def caches_clear() -> None:
+    """Forget which series and sensors this process wrote: for a process whose MongoDB or PostgreSQL data was
+    replaced under it (tests drop their collections between tests)."""
+    _known_series.clear()
+    _seen_marked.clear()
+
+
+def _forget_after_fork() -> None:
+    global _owner_pid
+    if _owner_pid != os.getpid():
+        caches_clear()
+        _owner_pid = os.getpid()
+
+
+def series_remember(series_docs: list[dict]) -> None:
+    """Insert the series documents this process has not stored lately (they never change)."""
+    _forget_after_fork()
+    clock = time.monotonic()
+    new = [
+        document
+        for document in series_docs
+        if clock - _known_series.get(document["_id"], -SERIES_RECHECK_SECONDS) >= SERIES_RECHECK_SECONDS
+    ]
+    if not new:
+        return
+    documents_insert(Series._get_collection(), new)
+    if len(_known_series) + len(new) > MAX_KNOWN_SERIES:
+        _known_series.clear()
+    _known_series.update(dict.fromkeys((document["_id"] for document in new), clock))
 
 
 def sensors_seen(sensor_ids: set[int]) -> None:
-    """Mark these sensors seen now, touching only rows never marked or last marked a minute ago or more."""
+    """Mark these sensors seen now, touching only rows never marked or last marked a minute ago or more.
+
+    A process that marked a sensor less than a minute ago skips it without asking PostgreSQL.
+    """
+    _forget_after_fork()
+    clock = time.monotonic()
+    resolution = LAST_SEEN_RESOLUTION.total_seconds()
+    stale_here = {
+        sensor_id for sensor_id in sensor_ids if clock - _seen_marked.get(sensor_id, -resolution) >= resolution
+    }
+    if not stale_here:
+        return
     now = timezone.now()
-    # One UPDATE per batch: this runs for every batch the worker stores, in the same time as the insert.
     stale = Q(last_seen__isnull=True) | Q(last_seen__lt=now - LAST_SEEN_RESOLUTION)
-    Sensor.objects.filter(stale, pk__in=sensor_ids).update(last_seen=now)
+    Sensor.objects.filter(stale, pk__in=stale_here).update(last_seen=now)
+    if len(_seen_marked) > MAX_KNOWN_SERIES:
+        _seen_marked.clear()
+    _seen_marked.update(dict.fromkeys(stale_here, clock))
 
 
-def readings_store(readings: list[list]) -> StoreResult:
-    """Store a batch of wire-form readings (telemetry.readings) exactly once, and mark their sensors seen."""
-    if not readings:
+def series_batch_store(batch: SeriesBatch, *, batch_id: str, mark_seen: bool = True) -> StoreResult:
+    """Store a batch's readings exactly once under `batch_id`, and mark their sensors seen (unless told not to).
+
+    Buckets go first, then their summaries: a reader that finds a summary finds its bucket. A crash
+    between the two leaves buckets no summary lists yet; the redelivered batch adds the summaries.
+    """
+    if not batch.count:
         return StoreResult(0, 0)
-    result = readings_insert([reading_document(reading) for reading in readings])
-    sensors_seen({reading[0] for reading in readings})
-    if result.duplicates:
-        logger.info("telemetry batch: %d inserted, %d already stored", result.inserted, result.duplicates)
-    return result
+    buckets, summaries, series_docs = batch.documents(batch_id)
+    mongo.connect()
+    existing = documents_insert(Bucket._get_collection(), buckets)
+    documents_insert(BucketSummary._get_collection(), summaries)
+    series_remember(series_docs)
+    if mark_seen:
+        sensors_seen(batch.sensor_ids())
+    stored = sum(bucket["n"] for bucket in buckets)
+    duplicates = sum(bucket["n"] for bucket in buckets if bucket["_id"] in existing)
+    if duplicates:
+        logger.info("telemetry batch %s: %d readings already stored", batch_id, duplicates)
+    return StoreResult(inserted=stored - duplicates, duplicates=duplicates, buckets=len(buckets))
+
+
+def readings_store(readings: list[list], *, batch_id: str | None = None) -> StoreResult:
+    """Store checked wire-form readings (telemetry.readings) as one batch; a new batch id when none is given."""
+    batch = SeriesBatch()
+    batch.add_readings(readings)
+    return series_batch_store(batch, batch_id=batch_id or batch_id_new())

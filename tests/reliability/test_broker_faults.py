@@ -12,6 +12,7 @@ from telemetry.services.enqueue import readings_enqueue
 from tests.broker import publishing_to
 from tests.processes import telemetry_worker
 from tests.reliability.servers import RestartableRedis, compose_redis_options, queued
+from tests.telemetry import held
 from tests.waiting import wait_until
 from vault.tasks import shares_expire
 
@@ -42,10 +43,9 @@ def send(count: int, base_ns: int, metric: str) -> None:
 
 
 def test_three_broker_flaps_in_5_s_and_the_same_worker_consumes_what_is_sent_after(broker, worker, mongo_db):
-    readings = mongo_db["readings"]
     base = time.time_ns() - 60 * 10**9
     send(500, base, "before")
-    wait_until(lambda: readings.count_documents({"s": SENSOR, "m": "before"}) == 500, timeout=60)
+    wait_until(lambda: held.count(mongo_db, SENSOR, "before") == 500, timeout=60)
 
     started = time.monotonic()
     for _ in range(FLAPS):
@@ -57,7 +57,7 @@ def test_three_broker_flaps_in_5_s_and_the_same_worker_consumes_what_is_sent_aft
 
     send(500, base + 10**9, "after")
     resumed = time.monotonic()
-    wait_until(lambda: readings.count_documents({"s": SENSOR, "m": "after"}) == 500, timeout=60, interval=0.2)
+    wait_until(lambda: held.count(mongo_db, SENSOR, "after") == 500, timeout=60, interval=0.2)
     print(f"{FLAPS} broker flaps in {flapping:.1f} s; consumed again {time.monotonic() - resumed:.1f} s after sending")
     # The very process that lived through the flaps did it: no supervisor restarted it.
     assert worker.poll() is None

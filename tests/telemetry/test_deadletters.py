@@ -6,9 +6,10 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from telemetry import tasks
-from telemetry.documents import DeadLetter, Reading
+from telemetry.documents import DeadLetter
 from telemetry.services import deadletters
 from telemetry.services.deadletters import batch_split
+from tests.telemetry import held
 from tests.waiting import wait_until
 
 NOW = time.time_ns()
@@ -56,9 +57,9 @@ def test_poison_batches_are_dead_lettered_and_the_queue_keeps_flowing(celery_wor
     tasks.store_batch.apply_async(args=[GOOD + BAD], serializer="json")
     tasks.store_batch.delay("garbage")
     tasks.store_batch.delay([[6, "humidity", NOW, 40.0, 0, None]])
-    wait_until(lambda: Reading.objects(sensor=6).count() == 1, timeout=30)
+    wait_until(lambda: held.count(mongo_db, 6) == 1, timeout=30)
     wait_until(lambda: DeadLetter.objects.count() == 2, timeout=30)
-    assert Reading.objects(sensor=5).count() == 2
+    assert held.count(mongo_db, 5) == 2
     mixed = DeadLetter.objects(reasons__size=len(BAD)).get()
     assert mixed.readings[1:3] == [[5, "temp", NOW], [True, "temp", NOW, 1.0, 0, None]]
     # An int BSON cannot hold is kept as text, the rest of the batch as it came.
@@ -74,7 +75,7 @@ def test_poison_batches_are_dead_lettered_and_the_queue_keeps_flowing(celery_wor
 def test_a_batch_still_failing_after_its_retries_is_dead_lettered(mongo_db, monkeypatch):
     calls = []
 
-    def broken_store(readings):
+    def broken_store(readings, *, batch_id):
         # A fault the real servers cannot be made to produce on demand: every write fails.
         calls.append(len(readings))
         raise RuntimeError("disk says no")
@@ -86,22 +87,24 @@ def test_a_batch_still_failing_after_its_retries_is_dead_lettered(mongo_db, monk
     letter = DeadLetter.objects.get()
     assert letter.reason == f"still failing after {tasks.STORE_RETRIES} retries: RuntimeError"
     assert letter.readings == GOOD
-    assert Reading.objects.count() == 0
+    assert mongo_db["buckets"].count_documents({}) == 0
 
 
 @pytest.mark.django_db
 def test_mongodb_unreachable_is_retried_past_the_retry_limit_and_then_stored(mongo_db, monkeypatch):
     real_store, failures = deadletters.readings_store, []
 
-    def store_after_a_long_outage(readings):
+    def store_after_a_long_outage(readings, *, batch_id):
         # An outage longer than STORE_RETRIES attempts; stopping the session's server would break other tests.
         if len(failures) < tasks.STORE_RETRIES + 5:
-            failures.append(1)
+            failures.append(batch_id)
             raise AutoReconnect("connection refused")
-        return real_store(readings)
+        return real_store(readings, batch_id=batch_id)
 
     monkeypatch.setattr(deadletters, "readings_store", store_after_a_long_outage)
     assert tasks.store_batch.apply(args=[GOOD]).get() == len(GOOD)
     assert len(failures) == tasks.STORE_RETRIES + 5
-    assert Reading.objects.count() == len(GOOD)
+    # Every retry stores under the same batch id: one set of buckets however many attempts it took.
+    assert len(set(failures)) == 1
+    assert held.count(mongo_db, 5) == len(GOOD)
     assert DeadLetter.objects.count() == 0

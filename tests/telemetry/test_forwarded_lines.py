@@ -12,7 +12,7 @@ from telemetry import tasks
 from telemetry.services.enqueue import lines_enqueue
 from telemetry.services.lines import MAX_SEEN_ENTRIES, MAX_SEEN_LINE_BYTES, LineParser, forwarded_line
 from telemetry.services.rejects import MAX_REASONS_LOGGED, UNKNOWN_SENSOR, RejectTally, rejects_since
-from tests.telemetry import ingest_support
+from tests.telemetry import held, ingest_support
 from tests.waiting import wait_until
 
 owner = pytest.fixture(ingest_support.owner)
@@ -139,7 +139,7 @@ def test_a_worker_stores_the_good_lines_and_reports_the_bad_once(sensor, celery_
     good = [forwarded_line(sensor.pk, arrived, False, f"tank level={i} {arrived - i}") for i in range(5)]
     bad = [forwarded_line(sensor.pk, arrived, False, "tank level=NaN"), forwarded_line(sensor.pk, arrived, False, "x")]
     tasks.store_lines.apply_async(args=[[*good, *bad]])
-    wait_until(lambda: mongo_db["readings"].count_documents({"s": sensor.pk}) == 5, timeout=30)
+    wait_until(lambda: held.count(mongo_db, sensor.pk) == 5, timeout=30)
     wait_until(lambda: sensor.pk in rejects_since(timezone.now() - timedelta(hours=1)), timeout=10)
     assert rejects_since(timezone.now() - timedelta(hours=1))[sensor.pk]["count"] == 2
     assert f"rejected 2 line(s) from sensor {sensor.pk}" in caplog.text
@@ -158,4 +158,4 @@ def test_the_listener_publishes_one_task_per_listener_batch_not_per_task_batch(
     arrived = time.time_ns()
     lines = [forwarded_line(sensor.pk, arrived, False, f"tank level={i} {arrived - i}") for i in range(600)]
     assert lines_enqueue(lines) == 3  # 250 + 250 + 100, where TELEMETRY_TASK_BATCH alone would make 6
-    wait_until(lambda: mongo_db["readings"].count_documents({"s": sensor.pk}) == 600, timeout=30)
+    wait_until(lambda: held.count(mongo_db, sensor.pk) == 600, timeout=30)

@@ -14,6 +14,7 @@ from telemetry.listener.server import Limits
 from telemetry.services.lines import MAX_SEEN_ENTRIES
 from telemetry.services.rejects import rejects_since
 from telemetry.services.sensors import sensor_create
+from tests.telemetry import held
 from tests.telemetry.listener_support import lines_for, send_tcp, send_udp, thread_listener
 from tests.waiting import wait_until
 
@@ -34,7 +35,7 @@ def listener(tmp_path, celery_worker_thread, mongo_db):
 
 
 def stored(mongo_db, sensor_id: int) -> int:
-    return mongo_db["readings"].count_documents({"s": sensor_id})
+    return held.count(mongo_db, sensor_id)
 
 
 def still_works(listener, mongo_db, sensor, token, expected: int) -> None:

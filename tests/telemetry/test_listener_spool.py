@@ -10,6 +10,7 @@ import redis
 from devstack.ports import LOOPBACK, free_port
 from devstack.servers.redis import REDIS_SERVER
 from telemetry.services.sensors import sensor_create
+from tests.telemetry import held
 from tests.telemetry.listener_support import (
     BASE_DIR,
     lines_for,
@@ -76,7 +77,7 @@ def test_broker_outage_spools_survives_a_restart_and_replays_everything(
     processes.append(second)
     send_udp(udp, lines_for(token, 1000, metric="c"))
     wait_until(lambda: spooled(spool_dir) > on_disk, timeout=30)
-    assert mongo_db["readings"].count_documents({}) == 0
+    assert mongo_db["buckets"].count_documents({}) == 0
 
     # ...and once the broker answers, replays all of it; a worker on that broker stores it.
     broker = subprocess.Popen(
@@ -94,9 +95,9 @@ def test_broker_outage_spools_survives_a_restart_and_replays_everything(
     )
     processes.append(worker)
     wait_until(lambda: spooled(spool_dir) == 0, timeout=60)
-    wait_until(lambda: mongo_db["readings"].count_documents({"s": sensor.pk}) >= 4000, timeout=90)
+    wait_until(lambda: held.count(mongo_db, sensor.pk) >= 4000, timeout=90)
     for metric, count in {"a": 1500, "b": 1500, "c": 1000}.items():
-        assert mongo_db["readings"].count_documents({"s": sensor.pk, "m": metric}) == count
+        assert held.count(mongo_db, sensor.pk, metric) == count
 
 
 def test_the_command_refuses_a_taken_port_with_a_clear_error(tmp_path):

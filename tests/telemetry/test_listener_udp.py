@@ -6,6 +6,7 @@ import pytest
 
 from telemetry.listener.udp import DRAIN_BUDGET
 from telemetry.services.sensors import sensor_create
+from tests.telemetry import held
 from tests.telemetry.listener_support import lines_for, send_tcp, send_udp, thread_listener
 from tests.waiting import wait_until
 
@@ -19,7 +20,7 @@ def sensor(django_user_model):
 
 
 def stored(mongo_db, sensor_id: int) -> int:
-    return mongo_db["readings"].count_documents({"s": sensor_id})
+    return held.count(mongo_db, sensor_id)
 
 
 def test_a_burst_many_batches_long_is_fully_accepted_and_stored(tmp_path, celery_worker_thread, mongo_db, sensor):

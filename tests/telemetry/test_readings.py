@@ -1,4 +1,4 @@
-"""Reading validation, identity and documents: the rules every ingest path shares."""
+"""Reading validation: the rules every ingest path shares."""
 
 import math
 
@@ -9,8 +9,6 @@ from telemetry.readings import (
     NS_PER_SECOND,
     ReadingRejected,
     metric_for,
-    reading_document,
-    reading_id,
     reading_make,
     readings_from_point,
 )
@@ -65,20 +63,6 @@ def test_each_field_of_a_point_is_a_reading_and_value_names_the_measurement_itse
 def test_a_point_without_a_timestamp_takes_the_servers_clock():
     (reading,) = readings_from_point(9, parse_line("door open=true"), now=NOW)
     assert reading == [9, "door.open", NOW, True, 0, None]
-
-
-def test_identity_ignores_value_and_tags_so_a_resent_reading_has_the_same_id():
-    first = reading_document([1, "a:b", NOW, 1.0, 2, None])
-    again = reading_document([1, "a:b", NOW, 99.0, 2, {"x": "y"}])
-    assert first["_id"] == again["_id"] == reading_id(1, "a:b", NOW, 2) == f"1:a:b:{NOW}:2"
-    assert reading_document([1, "a:b", NOW, 1.0, 3, None])["_id"] != first["_id"]
-
-
-def test_documents_keep_the_exact_nanoseconds_beside_a_millisecond_date():
-    document = reading_document([1, "t", NOW + 123_456_789, 1.0, 0, None])
-    assert document["ns"] == NOW + 123_456_789
-    assert document["t"].timestamp() == pytest.approx((NOW + 123_000_000) / NS_PER_SECOND)
-    assert "g" not in document
 
 
 @pytest.mark.parametrize(

@@ -9,18 +9,21 @@ from django.core.management import call_command
 
 from config.celery import app as celery_app
 from telemetry import tasks
-from telemetry.readings import reading_document
 from telemetry.services.indexes import indexes_ensure
 from telemetry.services.rollups import floor_to, rollup_hours, rollup_minutes, rollup_recent
-from telemetry.services.writer import readings_insert
+from telemetry.services.writer import readings_store
 from tests.waiting import wait_until
+
+# Storing readings marks their sensors seen in PostgreSQL (sensor ids here have no row: nothing moves).
+pytestmark = pytest.mark.django_db
 
 NS = 1_000_000_000
 BASE = datetime.fromtimestamp((time.time() // 3600 - 3) * 3600, tz=UTC)
 
 
 def store(readings):
-    readings_insert([reading_document(reading) for reading in readings])
+    """One batch (one request), so a later call is a later batch: its repeat of a reading wins."""
+    readings_store(readings)
 
 
 def at(seconds: float) -> int:
@@ -48,6 +51,22 @@ def test_minute_rollups_are_exact_numeric_only_and_idempotent(mongo_db):
     rollup_minutes(start=BASE + timedelta(seconds=20), end=BASE + timedelta(seconds=40))
     row = minute_docs(mongo_db)[key]
     assert (row["n"], row["min"], row["last"]) == (4, -4, 50)
+
+
+def test_a_reading_sent_again_counts_once_with_its_latest_value(mongo_db):
+    store([[5, "temp", at(s), float(s), 0, {"room": "a"}] for s in range(0, 60, 10)])
+    store([[5, "temp", at(s), float(s), 0, {"room": "b"}] for s in range(0, 60, 10)])  # another series
+    store([[5, "temp", at(20), 100.0, 0, {"room": "a"}]])  # sent again, corrected
+    rollup_minutes(start=BASE, end=BASE + timedelta(minutes=1))
+    row = minute_docs(mongo_db)[f"5:temp:{int(BASE.timestamp())}"]
+    a = [0.0, 10.0, 100.0, 30.0, 40.0, 50.0]
+    b = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]
+    assert (row["n"], row["min"], row["max"], row["sum"]) == (12, 0.0, 100.0, sum(a) + sum(b))
+    # Without the repeat, the same pass reads only the summaries and agrees with the readings.
+    store([[6, "temp", at(s), float(s), 0, None] for s in range(0, 60, 10)])
+    rollup_minutes(start=BASE, end=BASE + timedelta(minutes=1))
+    row = minute_docs(mongo_db)[f"6:temp:{int(BASE.timestamp())}"]
+    assert (row["n"], row["min"], row["max"], row["sum"], row["last"]) == (6, 0.0, 50.0, 150.0, 50.0)
 
 
 def test_hour_rollups_from_minutes_equal_an_aggregate_of_the_raw_readings(mongo_db):
@@ -107,17 +126,17 @@ def test_the_minute_task_rolls_up_recently_closed_minutes_through_the_worker(cel
 
 def test_retention_indexes_follow_the_settings_and_a_change_is_applied_in_place(mongo_db, settings):
     indexes_ensure()
-    ttl = {
-        name: mongo_db[name].index_information()["retention"]["expireAfterSeconds"]
-        for name in ("readings", "rollups_minute", "rollups_hour")
-    }
-    assert ttl == {
-        "readings": settings.TELEMETRY_RAW_RETENTION_DAYS * 86400,
-        "rollups_minute": settings.TELEMETRY_ROLLUP_RETENTION_DAYS * 86400,
-        "rollups_hour": settings.TELEMETRY_ROLLUP_RETENTION_DAYS * 86400,
-    }
+    names = ("buckets", "bucket_summaries", "rollups_minute", "rollups_hour")
+    ttl = {name: mongo_db[name].index_information()["retention"]["expireAfterSeconds"] for name in names}
+    raw, rollup = settings.TELEMETRY_RAW_RETENTION_DAYS * 86400, settings.TELEMETRY_ROLLUP_RETENTION_DAYS * 86400
+    assert ttl == {"buckets": raw, "bucket_summaries": raw, "rollups_minute": rollup, "rollups_hour": rollup}
+    # A bucket expires with its newest reading (its end time), never before any reading it holds.
+    assert mongo_db["buckets"].index_information()["retention"]["key"] == [("t1", 1)]
     assert indexes_ensure() == []
     settings.TELEMETRY_RAW_RETENTION_DAYS = 10
-    assert indexes_ensure() == [f"readings.retention: expireAfterSeconds {ttl['readings']} -> {10 * 86400}"]
-    assert mongo_db["readings"].index_information()["retention"]["expireAfterSeconds"] == 10 * 86400
-    assert "sensor_newest" in mongo_db["readings"].index_information()
+    assert indexes_ensure() == [
+        f"buckets.retention: expireAfterSeconds {raw} -> {10 * 86400}",
+        f"bucket_summaries.retention: expireAfterSeconds {raw} -> {10 * 86400}",
+    ]
+    assert mongo_db["buckets"].index_information()["retention"]["expireAfterSeconds"] == 10 * 86400
+    assert "sensor_metric_end" in mongo_db["bucket_summaries"].index_information()

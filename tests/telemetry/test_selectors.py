@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from telemetry.readings import reading_document
 from telemetry.selectors import (
     last_values,
     latest_readings,
@@ -16,7 +15,10 @@ from telemetry.selectors import (
 )
 from telemetry.services.rejects import rejects_record
 from telemetry.services.rollups import rollup_hours, rollup_minutes
-from telemetry.services.writer import readings_insert
+from telemetry.services.writer import readings_store
+
+# Storing readings marks their sensors seen in PostgreSQL (sensor ids here have no row: nothing moves).
+pytestmark = pytest.mark.django_db
 
 NS = 1_000_000_000
 # A fixed hour well inside the retention window, on a whole hour.
@@ -28,7 +30,7 @@ def at(seconds: float) -> int:
 
 
 def store(readings: list[list]) -> None:
-    readings_insert([reading_document(reading) for reading in readings])
+    readings_store(readings)
 
 
 @pytest.fixture
@@ -92,7 +94,13 @@ def test_bool_and_string_metrics_have_no_series_but_are_listed(history):
 def test_latest_readings_and_last_values(history):
     latest = latest_readings(7, limit=3)
     assert [row["value"] for row in latest] == [719.0, 718.0, 717.0]
-    assert latest[0] == {"t": BASE + timedelta(seconds=7190), "metric": "temp", "value": 719.0, "tags": {"room": "a"}}
+    assert latest[0] == {
+        "t": BASE + timedelta(seconds=7190),
+        "ns": at(7190),
+        "metric": "temp",
+        "value": 719.0,
+        "tags": {"room": "a"},
+    }
     values = last_values([7, 8, 999])
     assert values == {
         7: {"metric": "temp", "value": 719.0, "t": BASE + timedelta(seconds=7190)},
@@ -105,6 +113,17 @@ def test_readings_range_streams_only_the_range_and_metric(history):
     assert [row["value"] for row in rows] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     everything = list(readings_range(7, BASE, BASE + timedelta(seconds=10)))
     assert [row["metric"] for row in everything] == ["temp", "door", "state"]
+
+
+def test_a_reading_sent_again_shows_once_everywhere_with_its_latest_value(history):
+    store([[7, "temp", at(20), -1.0, 0, {"room": "a"}], [7, "temp", at(7190), -2.0, 0, {"room": "a"}]])
+    rows = list(readings_range(7, BASE, BASE + timedelta(seconds=60), metric="temp"))
+    assert [row["value"] for row in rows] == [0.0, 1.0, -1.0, 3.0, 4.0, 5.0]
+    assert series_read(7, "temp", BASE, BASE + timedelta(seconds=30), 30)[0]["count"] == 3
+    assert [row["value"] for row in latest_readings(7, limit=2)] == [-2.0, 718.0]
+    assert last_values([7])[7]["value"] == -2.0
+    rollup_minutes(start=BASE, end=BASE + timedelta(minutes=1))
+    assert series_read(7, "temp", BASE, BASE + timedelta(minutes=1), 60)[0]["count"] == 6
 
 
 def test_pipeline_health_reports_rate_lag_dead_letters_and_rejects(mongo_db):

@@ -15,6 +15,7 @@ from telemetry.services.rejects import rejects_record
 from telemetry.services.sensors import sensor_create, sensor_for_token
 from telemetry.services.writer import readings_store
 from tests.security.urlwalk import hostile_requests
+from tests.telemetry import held
 from vault.models import Secret
 
 pytestmark = pytest.mark.django_db
@@ -262,9 +263,10 @@ def test_delete_needs_confirmation_then_removes_sensor_key_and_readings(signed_i
     assert response["Location"] == url("sensor-list")
     assert not Sensor.objects.filter(pk=sensor.pk).exists()
     assert not Secret.objects.filter(owner=owner, path__startswith=f"telemetry/sensors/{sensor.pk}/").exists()
-    assert mongo_db["readings"].count_documents({"s": sensor.pk}) == 0
-    assert mongo_db["rejects"].count_documents({"s": sensor.pk}) == 0
-    assert mongo_db["readings"].count_documents({"s": other.pk}) == 1
+    for collection in ("buckets", "bucket_summaries", "series", "rejects"):
+        assert mongo_db[collection].count_documents({"s": sensor.pk}) == 0, collection
+    assert held.count(mongo_db, other.pk) == 1
+    assert mongo_db["series"].count_documents({"s": other.pk}) == 1
     assert AuditEvent.objects.filter(action="sensor_delete", actor=owner, target=f"sensor:{sensor.pk}").exists()
 
 

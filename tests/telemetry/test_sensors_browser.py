@@ -68,5 +68,5 @@ def test_owner_creates_a_sensor_sees_its_chart_rotates_the_token_and_deletes_it(
     page.get_by_role("button", name="Delete the sensor for good").click()
     expect(page.get_by_test_id("sensor-empty")).to_be_visible()
     assert not Sensor.objects.filter(pk=sensor.pk).exists()
-    assert mongo_db["readings"].count_documents({"s": sensor.pk}) == 0
+    assert mongo_db["buckets"].count_documents({"s": sensor.pk}) == 0
     assert page.console_errors == []

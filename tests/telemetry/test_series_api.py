@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from accounts.services.tokens import token_create
-from telemetry.readings import reading_document
 from telemetry.services.rollups import rollup_minutes
 from telemetry.services.sensors import sensor_create
-from telemetry.services.writer import readings_insert
+from telemetry.services.writer import readings_store
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ def sensor(owner, mongo_db):
     sensor, _token = sensor_create(owner=owner, name="boiler")
     ns = int(BASE.timestamp()) * 1_000_000_000
     readings = [[sensor.pk, "temp", ns + i * 5_000_000_000, float(i), 0, None] for i in range(120)]
-    readings_insert([reading_document(reading) for reading in readings])
+    readings_store(readings)
     return sensor
 
 

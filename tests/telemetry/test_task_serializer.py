@@ -8,9 +8,8 @@ from kombu.serialization import dumps, loads
 
 from config.celery import READINGS_CONTENT_TYPE, READINGS_SERIALIZER
 from telemetry import tasks
-from telemetry.documents import Reading
 from telemetry.readings import INT64_MAX
-from tests.telemetry import ingest_support
+from tests.telemetry import held, ingest_support
 from tests.waiting import wait_until
 
 owner = pytest.fixture(ingest_support.owner)
@@ -56,5 +55,5 @@ def test_a_batch_queued_as_plain_json_before_an_upgrade_is_still_stored(sensor, 
     now = time.time_ns()
     readings = [[sensor.pk, "upgrade.level", now - i, float(i), 0, None] for i in range(5)]
     tasks.store_batch.apply_async(args=[readings], serializer="json")
-    wait_until(lambda: Reading.objects(sensor=sensor.pk).count() == 5, timeout=30)
-    assert sorted(mongo_db["readings"].distinct("v", {"s": sensor.pk})) == [0.0, 1.0, 2.0, 3.0, 4.0]
+    wait_until(lambda: held.count(mongo_db, sensor.pk) == 5, timeout=30)
+    assert sorted(reading[4] for reading in held.physical(mongo_db, sensor.pk)) == [0.0, 1.0, 2.0, 3.0, 4.0]

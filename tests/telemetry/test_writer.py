@@ -4,12 +4,16 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from telemetry.documents import Reading
+from telemetry.buckets import batch_id_new
 from telemetry.models import Sensor
+from telemetry.services import writer
 from telemetry.services.enqueue import readings_enqueue
 from telemetry.services.sensors import sensor_create, sensor_for_token
 from telemetry.services.writer import LAST_SEEN_RESOLUTION, readings_store, sensors_seen
+from tests.telemetry import held
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -28,28 +32,77 @@ def batch(sensor_id: int, count: int, start: int = 0) -> list[list]:
 
 def test_a_batch_stored_twice_is_stored_once(sensor, mongo_db):
     sensor, _token = sensor
-    readings = batch(sensor.pk, 100)
-    first = readings_store(readings)
-    assert (first.inserted, first.duplicates) == (100, 0)
-    # Half old, half new: only the new half is inserted, the rest counts as already stored.
-    again = readings_store(readings[50:] + batch(sensor.pk, 50, start=100))
-    assert (again.inserted, again.duplicates) == (50, 50)
-    assert mongo_db["readings"].count_documents({"s": sensor.pk}) == 150
+    readings = batch(sensor.pk, 2500)  # three buckets: at most 1,000 readings each
+    batch_id = batch_id_new()
+    first = readings_store(readings, batch_id=batch_id)
+    assert (first.inserted, first.duplicates, first.buckets) == (2500, 0, 3)
+    # Delivered again (a redelivery after a killed worker): the same batch id, so the same bucket ids.
+    again = readings_store(readings, batch_id=batch_id)
+    assert (again.inserted, again.duplicates) == (0, 2500)
+    assert len(held.physical(mongo_db, sensor.pk)) == 2500
+    assert mongo_db["buckets"].count_documents({"s": sensor.pk}) == 3
+    assert mongo_db["bucket_summaries"].count_documents({"s": sensor.pk}) == 3
     sensor.refresh_from_db()
     assert sensor.last_seen is not None
 
 
-def test_last_seen_is_set_when_unset_and_moved_only_once_a_minute(sensor):
+def test_a_batch_half_stored_before_a_crash_is_completed_not_doubled(sensor, mongo_db):
+    sensor, _token = sensor
+    readings = batch(sensor.pk, 2500)
+    batch_id = batch_id_new()
+    readings_store(readings, batch_id=batch_id)
+    # As if the worker died after inserting one bucket: the other two and all summaries are missing.
+    kept = mongo_db["buckets"].find_one({"s": sensor.pk}, sort=[("_id", 1)])
+    mongo_db["buckets"].delete_many({"s": sensor.pk, "_id": {"$ne": kept["_id"]}})
+    mongo_db["bucket_summaries"].delete_many({"s": sensor.pk})
+    again = readings_store(readings, batch_id=batch_id)
+    assert (again.inserted, again.duplicates) == (2500 - kept["n"], kept["n"])
+    assert sorted(reading[2] for reading in held.physical(mongo_db, sensor.pk)) == sorted(r[2] for r in readings)
+    assert held.count(mongo_db, sensor.pk) == 2500
+
+
+def test_a_reading_sent_again_in_a_later_batch_shows_once_with_its_newer_value(sensor, mongo_db):
+    sensor, _token = sensor
+    readings = batch(sensor.pk, 10)
+    readings_store(readings)
+    resent = [[*readings[3][:3], -1.0, *readings[3][4:]]]
+    readings_store(resent)
+    # Stored twice (no read before a write), shown once: the later batch's value wins.
+    assert len(held.physical(mongo_db, sensor.pk)) == 11
+    visible = held.visible(mongo_db, sensor.pk)
+    assert len(visible) == 10
+    assert visible[("temperature", (), readings[3][2], readings[3][4])] == -1.0
+
+
+def test_within_one_batch_the_later_of_two_equal_readings_wins(sensor, mongo_db):
+    sensor, _token = sensor
+    now = time.time_ns()
+    first, earlier, again = (
+        [sensor.pk, "t", now, 1.0, 0, None],
+        [sensor.pk, "t", now - 5, 2.0, 0, None],
+        [sensor.pk, "t", now, 3.0, 0, None],
+    )
+    readings_store([first, earlier, again])
+    assert sorted(held.physical(mongo_db, sensor.pk)) == [("t", (), now - 5, 0, 2.0), ("t", (), now, 0, 3.0)]
+
+
+def test_last_seen_is_set_when_unset_and_moved_only_once_a_minute(sensor, monkeypatch):
     sensor, _token = sensor
     other, _ = sensor_create(owner=sensor.owner, name="shed")
+    clock = [1000.0]
+    monkeypatch.setattr(writer.time, "monotonic", lambda: clock[0])
     sensors_seen({sensor.pk})
     sensor.refresh_from_db()
     first = sensor.last_seen
     assert first is not None
-    # Recent: left alone. Older than the resolution: moved. A sensor not in the batch: untouched.
-    sensors_seen({sensor.pk})
+    # Recent: left alone (by this process without even asking PostgreSQL). A sensor not in the batch: untouched.
+    with CaptureQueriesContext(connection) as queries:
+        sensors_seen({sensor.pk})
+    assert len(queries) == 0
     sensor.refresh_from_db()
     assert sensor.last_seen == first
+    # A minute later, for this process; in PostgreSQL the row is older than the resolution: moved.
+    clock[0] += LAST_SEEN_RESOLUTION.total_seconds()
     old = first - LAST_SEEN_RESOLUTION - timedelta(seconds=1)
     Sensor.objects.filter(pk=sensor.pk).update(last_seen=old)
     sensors_seen({sensor.pk})
@@ -75,4 +128,5 @@ def test_enqueued_batches_reach_mongodb_through_the_worker(sensor, celery_worker
     sensor, _token = sensor
     settings.TELEMETRY_TASK_BATCH = 300
     assert readings_enqueue(batch(sensor.pk, 1000)) == 4
-    wait_until(lambda: Reading.objects(sensor=sensor.pk).count() == 1000, timeout=30)
+    wait_until(lambda: held.count(mongo_db, sensor.pk) == 1000, timeout=30)
+    assert len(held.visible(mongo_db, sensor.pk)) == 1000

@@ -1,0 +1,173 @@
+"""The plain-body check and the column parser: never accept what the exact path refuses, never read otherwise."""
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from telemetry.buckets import SeriesBatch
+from telemetry.lineprotocol import parse_lines
+from telemetry.lineprotocol.plain import plain_body
+from telemetry.readings import ReadingRejected, readings_from_point
+from telemetry.services.lines import LineParser, forwarded_body, forwarded_line
+
+FUZZ = settings(max_examples=400, derandomize=True, database=None, deadline=None)
+NOW = time.time_ns()
+NAME_CHARS = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",=\\')
+
+names = st.text(alphabet=NAME_CHARS, min_size=1, max_size=8).filter(lambda name: name[0] not in "#$")
+numbers = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats(-1e6, 1e6, allow_nan=False).map(repr),
+    st.integers(-(10**17), 10**17).map(lambda value: f"{value}i"),
+    st.integers(0, 10**17).map(lambda value: f"{value}u"),
+    st.sampled_from(["t", "F", "true", "False", "TRUE", "1.", ".5", "-.5", "1e5", "2E-3", "1e+99", "007"]),
+)
+
+
+@st.composite
+def plain_lines(draw, *, stamp: bool | None = None):
+    measurement = draw(names)
+    tags = draw(st.dictionaries(names, names, max_size=3))
+    fields = draw(st.dictionaries(names, numbers, min_size=1, max_size=4))
+    head = measurement + "".join(f",{key}={value}" for key, value in tags.items())
+    line = head + " " + ",".join(f"{key}={value}" for key, value in fields.items())
+    if stamp if stamp is not None else draw(st.booleans()):
+        line += f" {NOW - draw(st.integers(0, 10**12))}"
+    return line
+
+
+def exact_readings(body: bytes, precision: str = "ns") -> list[list] | None:
+    """The readings the exact path stores, or None if it refuses any line."""
+    points, errors = parse_lines(body, precision=precision, now_ns=NOW)
+    if errors:
+        return None
+    try:
+        return [reading for point in points for reading in readings_from_point(1, point, now=NOW)]
+    except ReadingRejected:
+        return None
+
+
+def documents(batch: SeriesBatch) -> list[dict]:
+    buckets, _summaries, _series = batch.documents("0" * 24)
+    return sorted(buckets, key=lambda bucket: bucket["_id"])
+
+
+@FUZZ
+@given(st.lists(plain_lines(), min_size=1, max_size=12), st.booleans())
+def test_a_plain_body_is_accepted_counted_and_stored_exactly_as_the_exact_path_stores_it(lines, final_newline):
+    body = ("\n".join(lines) + ("\n" if final_newline else "")).encode()
+    plain = plain_body(body)
+    reference = exact_readings(body)
+    assert reference is not None
+    assert plain is not None, body
+    assert plain.readings == len(reference)
+    fast, exact = SeriesBatch(), SeriesBatch()
+    parser = LineParser()
+    parser.into([forwarded_body(1, NOW, body.decode(), "ns")], fast)
+    exact.add_readings(reference)
+    assert not parser.rejects
+    assert documents(fast) == documents(exact)
+
+
+@st.composite
+def mutated_bodies(draw):
+    body = bytearray("\n".join(draw(st.lists(plain_lines(stamp=True), min_size=1, max_size=4))).encode())
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(body)))
+        byte = draw(st.sampled_from(b' ,="\\#\n\r\t\x00\xffiuetTfFnN.-+e9_$'))
+        if draw(st.booleans()) or at == len(body):
+            body.insert(at, byte)
+        else:
+            body[at] = byte
+    return bytes(body)
+
+
+@FUZZ
+@given(mutated_bodies())
+def test_whatever_the_check_accepts_the_exact_path_stores_whole(body):
+    plain = plain_body(body)
+    if plain is None:
+        return
+    reference = exact_readings(body)
+    assert reference is not None, body
+    assert plain.readings == len(reference)
+    fast, exact = SeriesBatch(), SeriesBatch()
+    LineParser().into([forwarded_body(1, NOW, body.decode(), "ns")], fast)
+    exact.add_readings(reference)
+    assert documents(fast) == documents(exact)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"m,a=1,a=2 v=1",  # a repeated tag key
+        b"m v=1,v=2",  # a repeated field key
+        b"m v=nan",
+        b"m v=1e999",
+        b"m v=9223372036854775808i",
+        b'm v="text"',  # strings take the exact path
+        b"m\\ x v=1",  # so do escapes
+        b"# comment\nm v=1",
+        b"m v=1\n\nm v=2",  # and blank lines
+        b"m v=1\r\n",
+        b"m  v=1",
+        b"m v=1 ",
+        b"m,$k=1 v=1",
+        b"m v=1 -5",
+        b"m v=1 99999999999999999999",
+        b"\xc3\xa9 v=1",
+        b"m," + b"k" * 65 + b"=1 v=1",
+        b"",
+    ],
+)
+def test_bodies_outside_the_plain_grammar_are_left_to_the_exact_path(body):
+    assert plain_body(body) is None
+
+
+def test_timestamps_are_reported_for_the_window_check():
+    plain = plain_body(b"m v=1 30\nm v=2 10\nm v=3\nm v=4 200\n")
+    assert (plain.readings, plain.lines, plain.first_ts, plain.last_ts) == (4, 4, 10, 200)
+    assert plain_body(b"m v=1,w=2i\nn,x=y a=t").readings == 3
+
+
+def test_a_record_the_worker_finds_out_of_its_window_goes_the_exact_way_and_names_the_line(settings):
+    old = NOW - (settings.TELEMETRY_MAX_AGE_SECONDS + 10) * 1_000_000_000
+    parser, batch = LineParser(), SeriesBatch()
+    parser.into([forwarded_body(1, NOW, f"m v=1 {NOW}\nm v=2 {old}", "ns")], batch)
+    assert batch.count == 1
+    assert parser.rejects.sensors[1][1] == f"timestamp older than {settings.TELEMETRY_MAX_AGE_SECONDS} s"
+
+
+def test_one_series_under_two_heads_keeps_line_order_so_the_later_line_wins():
+    body = f"m,a=1,b=2 v=1 {NOW}\nm,b=2,a=1 v=2 {NOW}\nm,a=1,b=2 v=3 {NOW}"
+    batch = SeriesBatch()
+    LineParser().into([forwarded_body(1, NOW, body, "ns")], batch)
+    (bucket,) = documents(batch)
+    assert (bucket["ns"], bucket["v"]) == ([NOW], [3.0])
+
+
+def test_precision_scales_timestamps_and_lines_without_one_take_the_arrival_time():
+    batch = SeriesBatch()
+    seconds = NOW // 1_000_000_000
+    LineParser().into([forwarded_body(1, NOW, f"m v=1 {seconds}\nn v=2", "s")], batch)
+    times = {bucket["m"]: bucket["ns"] for bucket in documents(batch)}
+    assert times == {"m.v": [seconds * 1_000_000_000], "n.v": [NOW - NOW % 1_000_000_000]}
+
+
+def test_listener_lines_and_http_bodies_give_the_same_buckets():
+    lines = [f"air,room=hall temp={20 + i / 10},co2={600 + i}i {NOW - i}" for i in range(50)]
+    from_lines, from_body = SeriesBatch(), SeriesBatch()
+    LineParser().into([forwarded_line(1, NOW, False, line) for line in lines], from_lines)
+    LineParser().into([forwarded_body(1, NOW, "\n".join(lines), "ns")], from_body)
+    assert documents(from_lines) == documents(from_body)
+    assert len(documents(from_body)) == 2
+
+
+def test_a_record_that_is_not_plain_is_parsed_line_by_line_with_its_faults_counted():
+    parser, batch = LineParser(), SeriesBatch()
+    parser.into([forwarded_body(1, NOW, f'm s="x" {NOW}\nm v=oops {NOW}\nm v=2 {NOW}', "ns")], batch)
+    assert batch.count == 2
+    assert parser.rejects.count == 1
+    assert "value is not a number, boolean or quoted string" in parser.rejects.sensors[1][1]

@@ -1,18 +1,19 @@
 """Bucketed storage of readings: series identity, batch ids, and the documents a batch becomes.
 
-A series is one (sensor, metric, tags). A worker turns each batch into buckets: documents holding
-parallel arrays (times in ns, values, seqs) of one series, at most MAX_BUCKET_READINGS readings and
-never across an hour boundary (so a bucket's span, and how long it outlives the retention, is at
-most an hour). Beside each bucket goes its summary (times, count, per-minute aggregates, newest
-value), a small document the reads plan with, and each new series gets a `series` document once.
+A series is one (sensor, metric, tags). A worker turns each batch into buckets: one document per
+sensor and hour of the batch (at most MAX_BUCKET_READINGS readings, more parts beyond), holding each of
+that sensor's series as parallel columns (times in ns, values, seqs) packed as binary
+(telemetry.bucketcodec). A bucket never spans an hour, so it outlives the retention of its oldest
+reading by at most an hour. Each new series also gets a `series` document, once.
 
 Identity and exactly-once: every batch gets an id before it is published (batch_id_new: the time it
-was accepted, in hex, then random bits), and a bucket's `_id` is (batch id, series, part), all
-derived from the batch's content. A batch delivered twice therefore inserts nothing twice.
+was accepted, in hex, then random bits), and a bucket's `_id` is (batch id, sensor, part), the part
+numbered in an order derived from the batch's content. A batch delivered twice therefore inserts
+nothing twice.
 
 Last write wins: a reading is identified by (series, time, seq). Two readings with the same identity
 in one batch keep the later one; in different batches, the one of the later batch id (the later
-request). Readers merge overlapping buckets of a series by that rule (telemetry.selectors.buckets),
+request). Readers merge overlapping stretches of a series by that rule (telemetry.selectors.buckets),
 so a reading a sensor sends again shows once, with its newest value, as in InfluxDB.
 """
 
@@ -25,7 +26,9 @@ from operator import lt
 
 import orjson
 
-MAX_BUCKET_READINGS = 1000
+from telemetry.bucketcodec import columns_pack
+
+MAX_BUCKET_READINGS = 20_000
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 NS_PER_MS = 1_000_000
 NS_PER_MINUTE = 60 * 1_000_000_000
@@ -149,30 +152,44 @@ class SeriesBatch:
     def sensor_ids(self) -> set[int]:
         return {series.sensor_id for series in self.series.values()}
 
-    def documents(self, batch_id: str) -> tuple[list[dict], list[dict], list[dict]]:
-        """(buckets, their summaries, series documents) for this batch, each with its derived `_id`."""
-        buckets, summaries, series_docs = [], [], []
+    def documents(self, batch_id: str) -> tuple[list[dict], list[dict]]:
+        """(buckets, series documents) for this batch, each with its derived `_id`."""
+        hours: dict[tuple[int, int], list[tuple]] = {}
+        series_docs = []
         for series in self.series.values():
             times, values, seqs = series.ordered()
             head = {"s": series.sensor_id, "m": series.metric}
-            if series.tags:
-                head["g"] = series.tags
-            series_docs.append({"_id": series.digest, **head})
-            for part, (start, end) in enumerate(_parts(times)):
-                bucket_id = f"{batch_id}:{series.digest}:{part}"
-                chunk_times, chunk_values = times[start:end], values[start:end]
-                first, last = chunk_times[0], chunk_times[-1]
-                common = {"_id": bucket_id, **head, "k": series.digest, "b": batch_id, "t0": moment(first)}
-                common.update(t1=moment(last), n=end - start)
-                bucket = {**common, "ns": chunk_times, "v": chunk_values}
-                chunk_seqs = None if seqs is None else seqs[start:end]
-                if chunk_seqs is not None and any(chunk_seqs):
-                    bucket["q"] = chunk_seqs
+            series_docs.append(
+                {"_id": series.digest, **head, "g": series.tags} if series.tags else {"_id": series.digest, **head}
+            )
+            for start, end in _parts(times):
+                member = (series.digest, series.metric, series.tags, times[start:end], values[start:end])
+                member += (None if seqs is None else seqs[start:end],)
+                hours.setdefault((series.sensor_id, times[start] // BUCKET_SPAN_NS), []).append(member)
+        buckets, parts = [], dict.fromkeys((sensor_id for sensor_id, _hour in hours), 0)
+        for (sensor_id, _hour), members in sorted(hours.items()):
+            for group in _groups(members):
+                part = parts[sensor_id]
+                parts[sensor_id] += 1
+                first, last = min(member[3][0] for member in group), max(member[3][-1] for member in group)
+                bucket = {"_id": f"{batch_id}:{sensor_id}:{part}", "s": sensor_id, "b": batch_id}
+                bucket.update(t0=moment(first), t1=moment(last), n0=first, n1=last)
+                bucket["n"] = sum(len(member[3]) for member in group)
+                bucket.update(columns_pack(group))
                 buckets.append(bucket)
-                summary = {**common, "n0": first, "n1": last, "r": minute_aggregates(chunk_times, chunk_values)}
-                summary["lv"] = chunk_values[-1]
-                summaries.append(summary)
-        return buckets, summaries, series_docs
+        return buckets, series_docs
+
+
+def _groups(members: list[tuple]) -> list[list[tuple]]:
+    """Members (whole series, each at most MAX_BUCKET_READINGS) in groups of at most that many readings."""
+    groups, current, size = [], [], 0
+    for member in members:
+        if current and size + len(member[3]) > MAX_BUCKET_READINGS:
+            groups.append(current)
+            current, size = [], 0
+        current.append(member)
+        size += len(member[3])
+    return [*groups, current] if current else groups
 
 
 def _parts(times: list[int]):

@@ -24,58 +24,35 @@ def _retention(field: str, setting: str) -> dict:
 
 
 class Bucket(me.Document):
-    """Readings of one series from one batch, as parallel arrays; see telemetry.buckets for the design.
+    """The readings one batch brought for one sensor, by series, in packed columns (telemetry.buckets).
 
-    `_id` is "batch:series:part", derived from the batch, so a batch stored twice inserts nothing twice.
-    Reads find buckets through their summaries, so the only index besides `_id` is the retention: a
-    bucket expires when its newest reading is TELEMETRY_RAW_RETENTION_DAYS old.
+    `_id` is "batch:sensor:part", derived from the batch, so a batch stored twice inserts nothing twice.
+    `t0`/`t1` (dates) and `n0`/`n1` (ns) are its first and last reading; the series and their columns
+    are in `sx`, `ns`, `vd`, `vq`, `vj` and `q` (telemetry.bucketcodec). Reads find buckets by sensor and
+    end; a bucket expires when its newest reading is TELEMETRY_RAW_RETENTION_DAYS old.
     """
 
     id = me.StringField(primary_key=True)
     sensor = me.IntField(db_field="s", required=True)
-    metric = me.StringField(db_field="m", required=True)
-    tags = me.DictField(db_field="g")
-    series = me.StringField(db_field="k", required=True)
     batch = me.StringField(db_field="b", required=True)
     start = me.DateTimeField(db_field="t0", required=True)
     end = me.DateTimeField(db_field="t1", required=True)
-    count = me.IntField(db_field="n", required=True)
-    times = me.ListField(me.LongField(), db_field="ns")
-    values = me.ListField(me.DynamicField(), db_field="v")
-    seqs = me.ListField(me.LongField(), db_field="q")
-
-    meta = {"collection": "buckets", "indexes": [_retention("end", "TELEMETRY_RAW_RETENTION_DAYS")]}
-
-
-class BucketSummary(me.Document):
-    """What a bucket holds, without its arrays: the reads' catalogue, and the minute rollups' input.
-
-    Same `_id`, times and count as its bucket, plus exact first and last times in ns (`n0`, `n1`),
-    per-minute aggregates (`r`, see telemetry.buckets.minute_aggregates) and the newest value (`lv`).
-    """
-
-    id = me.StringField(primary_key=True)
-    sensor = me.IntField(db_field="s", required=True)
-    metric = me.StringField(db_field="m", required=True)
-    tags = me.DictField(db_field="g")
-    series = me.StringField(db_field="k", required=True)
-    batch = me.StringField(db_field="b", required=True)
-    start = me.DateTimeField(db_field="t0", required=True)
-    end = me.DateTimeField(db_field="t1", required=True)
-    count = me.IntField(db_field="n", required=True)
     first_ns = me.LongField(db_field="n0", required=True)
     last_ns = me.LongField(db_field="n1", required=True)
-    minutes = me.ListField(me.ListField(me.DynamicField()), db_field="r")
-    last_value = me.DynamicField(db_field="lv")
+    count = me.IntField(db_field="n", required=True)
+    series_table = me.BinaryField(db_field="sx", required=True)
+    times = me.BinaryField(db_field="ns", required=True)
+    floats = me.BinaryField(db_field="vd")
+    integers = me.BinaryField(db_field="vq")
+    others = me.BinaryField(db_field="vj")
+    seqs = me.BinaryField(db_field="q")
 
     meta = {
-        "collection": "bucket_summaries",
+        "collection": "buckets",
         "indexes": [
-            # A metric's time range: charts, the series API, a one-metric CSV export.
-            {"fields": ["sensor", "metric", "end"], "name": "sensor_metric_end"},
-            # A sensor's newest readings and all-metric exports.
+            # A sensor's time range: charts, the series API, exports, its newest readings.
             {"fields": ["sensor", "end"], "name": "sensor_end"},
-            # Also the minute rollups' range: every summary whose bucket ends after a moment.
+            # Also the minute rollups' range: every bucket that ends after a moment.
             _retention("end", "TELEMETRY_RAW_RETENTION_DAYS"),
         ],
     }

@@ -7,7 +7,9 @@ from django.conf import settings
 from kombu.transport.redis import PRIORITY_STEPS
 
 from telemetry import mongo
-from telemetry.documents import BucketSummary, DeadLetter
+from telemetry.bucketcodec import times_unpack
+from telemetry.buckets import moment, ns_of
+from telemetry.documents import Bucket, DeadLetter
 from telemetry.services.rejects import rejects_since
 
 RATE_WINDOW = timedelta(minutes=5)
@@ -31,11 +33,22 @@ def queue_depth(queue: str = QUEUE) -> int | None:
         return None
 
 
+def _readings_between(buckets, start_ns: int, end_ns: int) -> int:
+    """How many stored readings are timestamped in [start_ns, end_ns]: whole buckets by their count."""
+    count = 0
+    for bucket in buckets.find({"t1": {"$gte": moment(start_ns)}}, {"n0": 1, "n1": 1, "n": 1}):
+        if start_ns <= bucket["n0"] and bucket["n1"] <= end_ns:
+            count += bucket["n"]
+        elif bucket["n0"] <= end_ns and bucket["n1"] >= start_ns:
+            (whole,) = buckets.find({"_id": bucket["_id"]}, {"ns": 1})
+            count += sum(1 for at in times_unpack(whole) if start_ns <= at <= end_ns)
+    return count
+
+
 def pipeline_health(*, now: datetime | None = None) -> dict:
     """What the staff health page shows; raises MongoUnavailable when MongoDB is down.
 
-    - ingest_per_second: readings timestamped in the last 5 minutes (whole minutes, from the buckets'
-      per-minute counts), per second (sensor clocks).
+    - ingest_per_second: readings timestamped in the last 5 minutes, per second (sensor clocks).
     - queue_depth: batches waiting on the `telemetry` queue (None when the broker is unreachable).
     - worker_lag_seconds: age of the newest stored reading. While sensors send, it stays near their
       interval; when it grows while the queue is not empty, the workers are behind (None: no reading
@@ -46,17 +59,11 @@ def pipeline_health(*, now: datetime | None = None) -> dict:
     now = now or datetime.now(UTC)
     with mongo.reachable():
         mongo.connect()
-        summaries = BucketSummary._get_collection()
-        since, until = (now - RATE_WINDOW).timestamp(), now.timestamp()
-        recent = sum(
-            entry[1]
-            for summary in summaries.find({"t1": {"$gte": now - RATE_WINDOW}})
-            for entry in summary["r"]
-            if since <= entry[0] <= until
-        )
+        buckets = Bucket._get_collection()
+        recent = _readings_between(buckets, ns_of(now - RATE_WINDOW), ns_of(now))
         newest = None
         for window in LAG_WINDOWS:
-            ends = [summary["t1"] for summary in summaries.find({"t1": {"$gte": now - window}})]
+            ends = [bucket["t1"] for bucket in buckets.find({"t1": {"$gte": now - window}}, {"t1": 1})]
             if ends:
                 newest = {"t": max(ends)}
                 break

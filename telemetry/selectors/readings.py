@@ -8,14 +8,21 @@ from operator import itemgetter
 
 from telemetry import mongo
 from telemetry.buckets import moment, ns_of
-from telemetry.documents import BucketSummary, Series
-from telemetry.selectors.buckets import buckets_fetch, chunks, merged, summaries_overlapping
+from telemetry.documents import Bucket, Series
+from telemetry.selectors.buckets import (
+    PLAN_FIELDS,
+    buckets_fetch,
+    buckets_planned,
+    merged,
+    plan_chunks,
+    series_chunks,
+)
 
 # An export streams at most this many readings: a month of one reading a second is 2.6 million.
 EXPORT_MAX_READINGS = 5_000_000
 NS_PER_SECOND = 1_000_000_000
 # Where the newest readings are looked for, nearest first: most sensors sent something in the last
-# minutes, and each step reads only the summaries of its window (None: all of them).
+# minutes, and each step reads only the buckets of its window (None: all of them).
 NEWEST_WINDOWS_SECONDS = (600, 86_400, 8 * 86_400, None)
 
 
@@ -30,12 +37,12 @@ def metrics_for_sensor(sensor_id: int) -> list[str]:
         return sorted(Series._get_collection().distinct("m", {"s": sensor_id}))
 
 
-def _summaries_since(sensor_id: int, window_seconds: int | None) -> list[dict]:
+def _buckets_since(sensor_id: int, window_seconds: int | None, fields: dict | None = None) -> list[dict]:
     query: dict = {"s": sensor_id}
     if window_seconds is not None:
         query["t1"] = {"$gte": moment(time.time_ns() - window_seconds * NS_PER_SECOND)}
     mongo.connect()
-    return list(BucketSummary._get_collection().find(query))
+    return list(Bucket._get_collection().find(query, fields))
 
 
 def latest_readings(sensor_id: int, limit: int = 50) -> list[dict]:
@@ -43,18 +50,17 @@ def latest_readings(sensor_id: int, limit: int = 50) -> list[dict]:
     limit = max(1, min(int(limit), 1000))
     with mongo.reachable():
         for window in NEWEST_WINDOWS_SECONDS:
-            summaries = _summaries_since(sensor_id, window)
-            if sum(summary["n"] for summary in summaries) >= limit or window is None:
+            plan = _buckets_since(sensor_id, window, PLAN_FIELDS)
+            if sum(bucket["n"] for bucket in plan) >= limit or window is None:
                 break
         # The newest buckets that hold `limit` readings, and any other that reaches past the oldest of them.
-        summaries.sort(key=itemgetter("n1"), reverse=True)
+        plan.sort(key=itemgetter("n1"), reverse=True)
         taken, readings = 0, 0
-        while taken < len(summaries) and readings < limit:
-            readings += summaries[taken]["n"]
+        while taken < len(plan) and readings < limit:
+            readings += plan[taken]["n"]
             taken += 1
-        floor = min((summary["n0"] for summary in summaries[:taken]), default=0)
-        wanted = [summary["_id"] for summary in summaries if summary["n1"] >= floor]
-        rows = merged(buckets_fetch(wanted))
+        floor = min((bucket["n0"] for bucket in plan[:taken]), default=0)
+        rows = merged(series_chunks(buckets_fetch([bucket["_id"] for bucket in plan if bucket["n1"] >= floor])))
     newest = heapq.nlargest(
         limit,
         ((t, row.metric, value, row.tags) for row in rows for t, value in zip(row.times, row.values, strict=True)),
@@ -66,17 +72,25 @@ def latest_readings(sensor_id: int, limit: int = 50) -> list[dict]:
 def last_values(sensor_ids: Iterable[int]) -> dict[int, dict]:
     """{sensor_id: {"metric", "value", "t"}} of each sensor's newest reading; sensors with none are left out.
 
-    From the summaries of the nearest window that has any, per sensor: a list page of 100 sensors
-    costs about 100 short indexed lookups, never a read of anyone's buckets.
+    From the newest bucket of the nearest window that has any, per sensor: a list page of 100 sensors
+    costs about 100 short indexed lookups, and one bucket's columns each.
     """
     found = {}
     with mongo.reachable():
         for sensor_id in dict.fromkeys(sensor_ids):
             for window in NEWEST_WINDOWS_SECONDS:
-                summaries = _summaries_since(sensor_id, window)
-                if summaries:
-                    newest = max(summaries, key=itemgetter("n1", "b"))
-                    found[sensor_id] = {"metric": newest["m"], "value": newest.get("lv"), "t": moment(newest["n1"])}
+                plan = _buckets_since(sensor_id, window, PLAN_FIELDS)
+                if plan:
+                    newest = max(bucket["n1"] for bucket in plan)
+                    ids = [bucket["_id"] for bucket in plan if bucket["n1"] == newest]
+                    row = max(
+                        (
+                            (chunk.times[-1], chunk.batch, chunk.metric, chunk.values[-1])
+                            for chunk in series_chunks(buckets_fetch(ids))
+                        ),
+                        key=itemgetter(0, 1),
+                    )
+                    found[sensor_id] = {"metric": row[2], "value": row[3], "t": moment(row[0])}
                     break
     return found
 
@@ -84,15 +98,15 @@ def last_values(sensor_ids: Iterable[int]) -> dict[int, dict]:
 def readings_range(sensor_id: int, start: datetime, end: datetime, metric: str | None = None) -> Iterator[dict]:
     """Stream the sensor's readings in [start, end), oldest first, at most EXPORT_MAX_READINGS of them.
 
-    Chunk by chunk of buckets (selectors.buckets.chunks), so memory stays bounded however long the
+    Chunk by chunk of buckets (selectors.buckets.plan_chunks), so memory stays bounded however long the
     range. MongoDB errors surface while iterating, as MongoUnavailable when the server is down.
     """
     start_ns, end_ns = ns_of(start), ns_of(end)
     sent = 0
     with mongo.reachable():
-        plan = summaries_overlapping(sensor_id, start_ns, end_ns, metric)
-        for chunk in chunks(plan):
-            rows = merged(buckets_fetch([summary["_id"] for summary in chunk]), start_ns, end_ns)
+        plan = buckets_planned(sensor_id, start_ns, end_ns)
+        for chunk in plan_chunks(plan):
+            rows = merged(series_chunks(buckets_fetch([bucket["_id"] for bucket in chunk]), metric), start_ns, end_ns)
             readings = sorted(
                 (
                     (t, row.metric, value, row.tags)

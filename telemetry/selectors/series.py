@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from telemetry import mongo
 from telemetry.buckets import bson_sum, is_number, ns_of
 from telemetry.documents import RollupHour, RollupMinute
-from telemetry.selectors.buckets import buckets_fetch, merged, summaries_overlapping
+from telemetry.selectors.buckets import buckets_between, merged, series_chunks
 
 NS_PER_SECOND = 1_000_000_000
 
@@ -44,8 +44,7 @@ def raw_series(sensor_id: int, metric: str, start: datetime, end: datetime, step
     """series_read from the buckets themselves: every numeric reading of the metric, whatever its tags."""
     start_ns, end_ns, step_ns = ns_of(start), ns_of(end), step_seconds * NS_PER_SECOND
     with mongo.reachable():
-        plan = summaries_overlapping(sensor_id, start_ns, end_ns, metric)
-        rows = merged(buckets_fetch([summary["_id"] for summary in plan]), start_ns, end_ns)
+        rows = merged(series_chunks(buckets_between(sensor_id, start_ns, end_ns), metric), start_ns, end_ns)
     windows: dict[int, list] = {}
     for row in rows:
         times, values = row.times, row.values

@@ -3,17 +3,16 @@
 from django.conf import settings
 
 from telemetry import mongo
-from telemetry.documents import Bucket, BucketSummary, DeadLetter, Heartbeat, RollupHour, RollupMinute, Series
+from telemetry.documents import Bucket, DeadLetter, Heartbeat, RollupHour, RollupMinute, Series
 
 RETENTION_INDEX = "retention"
 # Which setting (in days) each collection's "retention" TTL index on `t` follows.
 RETENTION_SETTINGS = {
     Bucket: "TELEMETRY_RAW_RETENTION_DAYS",
-    BucketSummary: "TELEMETRY_RAW_RETENTION_DAYS",
     RollupMinute: "TELEMETRY_ROLLUP_RETENTION_DAYS",
     RollupHour: "TELEMETRY_ROLLUP_RETENTION_DAYS",
 }
-DOCUMENTS = (Bucket, BucketSummary, Series, RollupMinute, RollupHour, DeadLetter, Heartbeat)
+DOCUMENTS = (Bucket, Series, RollupMinute, RollupHour, DeadLetter, Heartbeat)
 
 
 def retention_seconds(document) -> int:

@@ -1,10 +1,9 @@
 """Minute and hour aggregates (count, min, max, sum, mean, last) per sensor and numeric metric, recomputable.
 
-Minutes are computed from the buckets' summaries, which carry each bucket's per-minute aggregates
-(telemetry.buckets.minute_aggregates): a pass reads those small documents, not the readings. Where
-two buckets of one series overlap (a reading sent again: last write wins), that sensor's metric is
-computed from the merged readings instead, so a repeated reading counts once. Hours are computed from
-minute rollups: counts, sums, minima, maxima and last values of minutes compose exactly into hours.
+Minutes are computed from the buckets, series by series, merged as every reader merges them (a
+reading sent again counts once, with its latest value), a bounded stretch of buckets at a time. Hours
+are computed from minute rollups: counts, sums, minima, maxima and last values of minutes compose
+exactly into hours.
 Booleans and strings are skipped: they have no min, max or mean. Each window's `_id` is
 "sensor:metric:window_start_epoch", written with a replacing upsert, so running a window again (a
 backfill, a late reading, two beat runs at once) leaves the same result.
@@ -12,15 +11,14 @@ backfill, a late reading, two beat runs at once) leaves the same result.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
-from operator import itemgetter
 
 from pymongo import ReplaceOne
 
 from telemetry import mongo
+from telemetry.bucketcodec import chunks_unpack
 from telemetry.buckets import bson_sum, minute_aggregates, moment, ns_of
-from telemetry.documents import BucketSummary, RollupHour, RollupMinute
-from telemetry.selectors.buckets import buckets_fetch, merged
+from telemetry.documents import Bucket, RollupHour, RollupMinute
+from telemetry.selectors.buckets import PLAN_FIELDS, buckets_fetch, merged, plan_chunks
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -74,31 +72,10 @@ def _replace(target, rows: list[dict]) -> int:
     return len(operations)
 
 
-def _overlapping(summaries: list[dict]) -> bool:
-    """True when two buckets of one series share a stretch of time (so they may repeat a reading)."""
-    by_series: dict[str, list[dict]] = {}
-    for summary in summaries:
-        by_series.setdefault(summary["k"], []).append(summary)
-    for members in by_series.values():
-        members.sort(key=itemgetter("n0"))
-        if any(later["n0"] <= earlier["n1"] for earlier, later in pairwise(members)):
-            return True
-    return False
-
-
-def _minute_entries(summaries: list[dict], start_ns: int, end_ns: int) -> list[list]:
-    """Per-minute aggregates of these buckets (one sensor's metric), each reading counted once."""
-    if not _overlapping(summaries):
-        return [entry for summary in summaries for entry in summary["r"]]
-    rows = merged(buckets_fetch([summary["_id"] for summary in summaries]), start_ns, end_ns)
-    return [entry for row in rows for entry in minute_aggregates(row.times, row.values)]
-
-
-def _combined(sensor_id: int, metric: str, entries: list[list], start_s: int, end_s: int) -> list[dict]:
-    """The rollup rows (as _aggregate returns them) of minutes in [start_s, end_s) from per-bucket entries."""
-    minutes: dict[int, list] = {}
+def _add_minutes(minutes: dict[int, list], entries: list[list]) -> None:
+    """Add per-minute aggregates (telemetry.buckets.minute_aggregates) to `minutes`."""
     for minute, _count, numbers, low, high, total, at, last in entries:
-        if not numbers or not start_s <= minute < end_s:
+        if not numbers:
             continue
         found = minutes.get(minute)
         if found is None:
@@ -108,11 +85,6 @@ def _combined(sensor_id: int, metric: str, entries: list[list], start_s: int, en
         found[1], found[2], found[3] = min(found[1], low), max(found[2], high), bson_sum((found[3], total))
         if at >= found[4]:
             found[4], found[5] = at, last
-    return [
-        {"_id": {"s": sensor_id, "m": metric, "w": datetime.fromtimestamp(minute, tz=UTC)}, "n": n}
-        | {"min": low, "max": high, "sum": total, "last": last}
-        for minute, (n, low, high, total, _at, last) in minutes.items()
-    ]
 
 
 def rollup_minutes(*, start: datetime, end: datetime) -> RollupResult:
@@ -120,15 +92,24 @@ def rollup_minutes(*, start: datetime, end: datetime) -> RollupResult:
     start, end = floor_to(start, MINUTE), floor_to(end - timedelta(microseconds=1), MINUTE) + MINUTE
     start_ns, end_ns = ns_of(start), ns_of(end)
     mongo.connect()
-    found = BucketSummary._get_collection().find({"t1": {"$gte": start}, "t0": {"$lt": moment(end_ns)}})
-    groups: dict[tuple, list[dict]] = {}
-    for summary in found:
-        if summary["n1"] >= start_ns and summary["n0"] < end_ns:
-            groups.setdefault((summary["s"], summary["m"]), []).append(summary)
-    rows = []
-    for (sensor_id, metric), summaries in groups.items():
-        entries = _minute_entries(summaries, start_ns, end_ns)
-        rows += _combined(sensor_id, metric, entries, start_ns // NS_PER_SECOND, end_ns // NS_PER_SECOND)
+    found = Bucket._get_collection().find({"t1": {"$gte": start}, "t0": {"$lt": moment(end_ns)}}, PLAN_FIELDS)
+    plan = [bucket for bucket in found if bucket["n1"] >= start_ns and bucket["n0"] < end_ns]
+    windows: dict[tuple[int, str], dict[int, list]] = {}
+    for chunk in plan_chunks(plan):
+        by_metric: dict[tuple[int, str], list] = {}
+        for bucket in buckets_fetch([planned["_id"] for planned in chunk]):
+            for series in chunks_unpack(bucket):
+                by_metric.setdefault((bucket["s"], series.metric), []).append(series)
+        for key, members in by_metric.items():
+            minutes = windows.setdefault(key, {})
+            for row in merged(members, start_ns, end_ns):
+                _add_minutes(minutes, minute_aggregates(row.times, row.values))
+    rows = [
+        {"_id": {"s": sensor_id, "m": metric, "w": datetime.fromtimestamp(minute, tz=UTC)}, "n": n}
+        | {"min": low, "max": high, "sum": total, "last": last}
+        for (sensor_id, metric), minutes in windows.items()
+        for minute, (n, low, high, total, _at, last) in minutes.items()
+    ]
     return RollupResult(_replace(RollupMinute, rows), start, end)
 
 

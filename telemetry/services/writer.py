@@ -1,4 +1,4 @@
-"""The worker's write: a batch's buckets, their summaries and new series, each in one unordered insert.
+"""The worker's write: a batch's buckets in one unordered insert, and its series not written lately.
 
 Every `_id` is derived from the batch id and the batch's content (telemetry.buckets), so storing a
 batch again (a redelivery after a killed worker, a retry after MongoDB came back) inserts only what
@@ -17,7 +17,7 @@ from pymongo.errors import BulkWriteError
 
 from telemetry import mongo
 from telemetry.buckets import SeriesBatch, batch_id_new
-from telemetry.documents import Bucket, BucketSummary, Series
+from telemetry.documents import Bucket, Series
 from telemetry.models import Sensor
 
 logger = logging.getLogger(__name__)
@@ -111,15 +111,14 @@ def sensors_seen(sensor_ids: set[int]) -> None:
 def series_batch_store(batch: SeriesBatch, *, batch_id: str, mark_seen: bool = True) -> StoreResult:
     """Store a batch's readings exactly once under `batch_id`, and mark their sensors seen (unless told not to).
 
-    Buckets go first, then their summaries: a reader that finds a summary finds its bucket. A crash
-    between the two leaves buckets no summary lists yet; the redelivered batch adds the summaries.
+    Series documents go after the buckets: a crash between the two leaves readings whose metric is not
+    listed yet, and the redelivered batch lists it.
     """
     if not batch.count:
         return StoreResult(0, 0)
-    buckets, summaries, series_docs = batch.documents(batch_id)
+    buckets, series_docs = batch.documents(batch_id)
     mongo.connect()
     existing = documents_insert(Bucket._get_collection(), buckets)
-    documents_insert(BucketSummary._get_collection(), summaries)
     series_remember(series_docs)
     if mark_seen:
         sensors_seen(batch.sensor_ids())

@@ -1,7 +1,8 @@
-"""Bucket documents: derived ids, bounds, the in-batch rule for repeats, and per-minute aggregates."""
+"""Bucket documents: derived ids, bounds, packed columns, the in-batch rule for repeats, per-minute aggregates."""
 
 import pytest
 
+from telemetry.bucketcodec import chunks_unpack
 from telemetry.buckets import (
     BUCKET_SPAN_NS,
     MAX_BUCKET_READINGS,
@@ -23,28 +24,49 @@ def documents(readings: list[list], batch_id: str = "b" * 24):
     return batch.documents(batch_id)
 
 
-def test_ids_derive_from_batch_and_series_so_the_same_batch_gives_the_same_documents():
+def test_ids_derive_from_batch_and_sensor_so_the_same_batch_gives_the_same_documents():
     readings = [[1, "t", BASE + i, float(i), 0, {"b": "2", "a": "1"}] for i in range(5)]
+    readings += [[2, "t", BASE + 7, 1.0, 0, None]]
     first, again = documents(readings), documents(readings)
     assert first == again
-    (bucket,), (summary,), (series,) = first
+    buckets, series = first
+    assert [bucket["_id"] for bucket in buckets] == [f"{'b' * 24}:1:0", f"{'b' * 24}:2:0"]
     digest = series_digest(1, "t", tags_canonical({"a": "1", "b": "2"}))
-    assert bucket["_id"] == summary["_id"] == f"{'b' * 24}:{digest}:0"
-    assert series == {"_id": digest, "s": 1, "m": "t", "g": {"b": "2", "a": "1"}}
-    assert documents(readings, "c" * 24)[0][0]["_id"] != bucket["_id"]
+    assert series[0] == {"_id": digest, "s": 1, "m": "t", "g": {"b": "2", "a": "1"}}
+    assert documents(readings, "c" * 24)[0][0]["_id"] != buckets[0]["_id"]
     # Tag order does not make another series.
     assert series_digest(1, "t", tags_canonical({"b": "2", "a": "1"})) == digest
 
 
-def test_buckets_hold_at_most_a_thousand_readings_and_never_cross_an_hour():
-    readings = [[1, "t", BASE - 10 + i, 1.0, 0, None] for i in range(2500)]
-    buckets, summaries, _ = documents(readings)
-    assert [bucket["n"] for bucket in buckets] == [10, MAX_BUCKET_READINGS, MAX_BUCKET_READINGS, 490]
+def test_a_bucket_holds_its_sensors_series_as_columns_that_read_back_exactly():
+    readings = [[1, "temp", BASE + i, 20.5 + i, 0, {"room": "a"}] for i in range(3)]
+    readings += [[1, "count", BASE + i, i, 0, None] for i in range(2)]
+    readings += [[1, "state", BASE, "on", 5, None], [1, "state", BASE + 1, True, 0, None]]
+    ((bucket,), _) = documents(readings)
+    assert (bucket["n"], bucket["n0"], bucket["n1"], bucket["s"], bucket["b"]) == (7, BASE, BASE + 2, 1, "b" * 24)
+    assert set(bucket) >= {"sx", "ns", "vd", "vq", "vj", "q"}
+    chunks = {chunk.metric: chunk for chunk in chunks_unpack(bucket)}
+    assert (chunks["temp"].times, chunks["temp"].values, chunks["temp"].tags) == (
+        [BASE, BASE + 1, BASE + 2],
+        [20.5, 21.5, 22.5],
+        {"room": "a"},
+    )
+    assert (chunks["count"].values, type(chunks["count"].values[0])) == ([0, 1], int)
+    assert (chunks["state"].values, chunks["state"].seqs) == (["on", True], [5, 0])
+    assert [chunk.metric for chunk in chunks_unpack(bucket, "count")] == ["count"]
+
+
+def test_a_bucket_never_spans_an_hour_nor_holds_more_than_its_limit():
+    readings = [[1, "t", BASE - 10 + i, 1.0, 0, None] for i in range(20)]
+    readings += [[1, "u", BASE + i, 1.0, 0, None] for i in range(MAX_BUCKET_READINGS + 5)]
+    buckets, _ = documents(readings)
+    # The hour before, then this hour: t's second half, u's first MAX_BUCKET_READINGS, the rest of u.
+    assert [bucket["n"] for bucket in buckets] == [10, 10, MAX_BUCKET_READINGS, 5]
     for bucket in buckets:
-        assert bucket["ns"][0] // HOUR == bucket["ns"][-1] // HOUR
-        assert bucket["ns"] == sorted(bucket["ns"])
-    assert [summary["n0"] for summary in summaries] == [bucket["ns"][0] for bucket in buckets]
-    assert [summary["n1"] for summary in summaries] == [bucket["ns"][-1] for bucket in buckets]
+        assert bucket["n0"] // HOUR == bucket["n1"] // HOUR
+        times = [t for chunk in chunks_unpack(bucket) for t in chunk.times]
+        assert (min(times), max(times), len(times)) == (bucket["n0"], bucket["n1"], bucket["n"])
+    assert len({bucket["_id"] for bucket in buckets}) == 4
 
 
 def test_readings_come_out_in_time_order_and_a_repeat_within_the_batch_keeps_the_later_value():
@@ -54,14 +76,14 @@ def test_readings_come_out_in_time_order_and_a_repeat_within_the_batch_keeps_the
         [1, "t", BASE + 30, 4.0, 0, None],
         [1, "t", BASE + 30, 5.0, 2, None],
     ]
-    (bucket,), _, _ = documents(readings)
-    assert (bucket["ns"], bucket["v"], bucket["q"]) == ([BASE + 10, BASE + 30, BASE + 30], [1.0, 4.0, 5.0], [0, 0, 2])
+    ((bucket,), _) = documents(readings)
+    (chunk,) = chunks_unpack(bucket)
+    assert (chunk.times, chunk.values, chunk.seqs) == ([BASE + 10, BASE + 30, BASE + 30], [1.0, 4.0, 5.0], [0, 0, 2])
 
 
-def test_seqs_are_left_out_when_all_are_zero():
-    (bucket,), _, _ = documents([[1, "t", BASE, 1.0, 0, None]])
-    assert "q" not in bucket
-    assert "g" not in bucket
+def test_seqs_and_unused_value_columns_are_left_out():
+    ((bucket,), _) = documents([[1, "t", BASE, 1.0, 0, None]])
+    assert not {"q", "vq", "vj"} & set(bucket)
 
 
 def test_minute_aggregates_count_everything_but_aggregate_numbers_only():

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from telemetry.bucketcodec import chunks_unpack
 from telemetry.buckets import SeriesBatch
 from telemetry.lineprotocol import parse_lines
 from telemetry.lineprotocol.plain import plain_body
@@ -49,9 +50,11 @@ def exact_readings(body: bytes, precision: str = "ns") -> list[list] | None:
         return None
 
 
-def documents(batch: SeriesBatch) -> list[dict]:
-    buckets, _summaries, _series = batch.documents("0" * 24)
-    return sorted(buckets, key=lambda bucket: bucket["_id"])
+def documents(batch: SeriesBatch) -> list[tuple]:
+    """Each series a batch stores, as (metric, tags, times, values, seqs), in a fixed order."""
+    buckets, _series = batch.documents("0" * 24)
+    chunks = [chunk for bucket in buckets for chunk in chunks_unpack(bucket)]
+    return sorted((c.metric, sorted(c.tags.items()), c.times, c.values, c.seqs) for c in chunks)
 
 
 @FUZZ
@@ -144,15 +147,15 @@ def test_one_series_under_two_heads_keeps_line_order_so_the_later_line_wins():
     body = f"m,a=1,b=2 v=1 {NOW}\nm,b=2,a=1 v=2 {NOW}\nm,a=1,b=2 v=3 {NOW}"
     batch = SeriesBatch()
     LineParser().into([forwarded_body(1, NOW, body, "ns")], batch)
-    (bucket,) = documents(batch)
-    assert (bucket["ns"], bucket["v"]) == ([NOW], [3.0])
+    ((_metric, _tags, times, values, _seqs),) = documents(batch)
+    assert (times, values) == ([NOW], [3.0])
 
 
 def test_precision_scales_timestamps_and_lines_without_one_take_the_arrival_time():
     batch = SeriesBatch()
     seconds = NOW // 1_000_000_000
     LineParser().into([forwarded_body(1, NOW, f"m v=1 {seconds}\nn v=2", "s")], batch)
-    times = {bucket["m"]: bucket["ns"] for bucket in documents(batch)}
+    times = {metric: series_times for metric, _tags, series_times, _values, _seqs in documents(batch)}
     assert times == {"m.v": [seconds * 1_000_000_000], "n.v": [NOW - NOW % 1_000_000_000]}
 
 

@@ -62,7 +62,7 @@ def test_a_reading_sent_again_counts_once_with_its_latest_value(mongo_db):
     a = [0.0, 10.0, 100.0, 30.0, 40.0, 50.0]
     b = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]
     assert (row["n"], row["min"], row["max"], row["sum"]) == (12, 0.0, 100.0, sum(a) + sum(b))
-    # Without the repeat, the same pass reads only the summaries and agrees with the readings.
+    # A series sent once, in the same pass.
     store([[6, "temp", at(s), float(s), 0, None] for s in range(0, 60, 10)])
     rollup_minutes(start=BASE, end=BASE + timedelta(minutes=1))
     row = minute_docs(mongo_db)[f"6:temp:{int(BASE.timestamp())}"]
@@ -126,17 +126,14 @@ def test_the_minute_task_rolls_up_recently_closed_minutes_through_the_worker(cel
 
 def test_retention_indexes_follow_the_settings_and_a_change_is_applied_in_place(mongo_db, settings):
     indexes_ensure()
-    names = ("buckets", "bucket_summaries", "rollups_minute", "rollups_hour")
+    names = ("buckets", "rollups_minute", "rollups_hour")
     ttl = {name: mongo_db[name].index_information()["retention"]["expireAfterSeconds"] for name in names}
     raw, rollup = settings.TELEMETRY_RAW_RETENTION_DAYS * 86400, settings.TELEMETRY_ROLLUP_RETENTION_DAYS * 86400
-    assert ttl == {"buckets": raw, "bucket_summaries": raw, "rollups_minute": rollup, "rollups_hour": rollup}
+    assert ttl == {"buckets": raw, "rollups_minute": rollup, "rollups_hour": rollup}
     # A bucket expires with its newest reading (its end time), never before any reading it holds.
     assert mongo_db["buckets"].index_information()["retention"]["key"] == [("t1", 1)]
     assert indexes_ensure() == []
     settings.TELEMETRY_RAW_RETENTION_DAYS = 10
-    assert indexes_ensure() == [
-        f"buckets.retention: expireAfterSeconds {raw} -> {10 * 86400}",
-        f"bucket_summaries.retention: expireAfterSeconds {raw} -> {10 * 86400}",
-    ]
+    assert indexes_ensure() == [f"buckets.retention: expireAfterSeconds {raw} -> {10 * 86400}"]
     assert mongo_db["buckets"].index_information()["retention"]["expireAfterSeconds"] == 10 * 86400
-    assert "sensor_metric_end" in mongo_db["bucket_summaries"].index_information()
+    assert mongo_db["buckets"].index_information()["sensor_end"]["key"] == [("s", 1), ("t1", 1)]

@@ -263,7 +263,7 @@ def test_delete_needs_confirmation_then_removes_sensor_key_and_readings(signed_i
     assert response["Location"] == url("sensor-list")
     assert not Sensor.objects.filter(pk=sensor.pk).exists()
     assert not Secret.objects.filter(owner=owner, path__startswith=f"telemetry/sensors/{sensor.pk}/").exists()
-    for collection in ("buckets", "bucket_summaries", "series", "rejects"):
+    for collection in ("buckets", "series", "rejects"):
         assert mongo_db[collection].count_documents({"s": sensor.pk}) == 0, collection
     assert held.count(mongo_db, other.pk) == 1
     assert mongo_db["series"].count_documents({"s": other.pk}) == 1

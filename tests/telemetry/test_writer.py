@@ -25,14 +25,17 @@ def sensor(django_user_model):
     return sensor_create(owner=owner, name="greenhouse")
 
 
-def batch(sensor_id: int, count: int, start: int = 0) -> list[list]:
+def batch(sensor_id: int, count: int, start: int = 0, hours: int = 0) -> list[list]:
+    """`count` readings, spread over `hours` whole hours when given (a bucket never spans an hour)."""
     now = time.time_ns()
-    return [[sensor_id, "temperature", now - i * 1000, 20.0 + i, i, None] for i in range(start, start + count)]
+    step = hours * 3600 * 10**9 // count if hours else 1000
+    base = (now // (3600 * 10**9) - hours) * 3600 * 10**9 if hours else now
+    return [[sensor_id, "temperature", base + i * step, 20.0 + i, i, None] for i in range(start, start + count)]
 
 
 def test_a_batch_stored_twice_is_stored_once(sensor, mongo_db):
     sensor, _token = sensor
-    readings = batch(sensor.pk, 2500)  # three buckets: at most 1,000 readings each
+    readings = batch(sensor.pk, 2500, hours=3)  # three hours: three buckets
     batch_id = batch_id_new()
     first = readings_store(readings, batch_id=batch_id)
     assert (first.inserted, first.duplicates, first.buckets) == (2500, 0, 3)
@@ -41,20 +44,18 @@ def test_a_batch_stored_twice_is_stored_once(sensor, mongo_db):
     assert (again.inserted, again.duplicates) == (0, 2500)
     assert len(held.physical(mongo_db, sensor.pk)) == 2500
     assert mongo_db["buckets"].count_documents({"s": sensor.pk}) == 3
-    assert mongo_db["bucket_summaries"].count_documents({"s": sensor.pk}) == 3
     sensor.refresh_from_db()
     assert sensor.last_seen is not None
 
 
 def test_a_batch_half_stored_before_a_crash_is_completed_not_doubled(sensor, mongo_db):
     sensor, _token = sensor
-    readings = batch(sensor.pk, 2500)
+    readings = batch(sensor.pk, 2500, hours=3)
     batch_id = batch_id_new()
     readings_store(readings, batch_id=batch_id)
-    # As if the worker died after inserting one bucket: the other two and all summaries are missing.
+    # As if the worker died after inserting one bucket: the other two are missing.
     kept = mongo_db["buckets"].find_one({"s": sensor.pk}, sort=[("_id", 1)])
     mongo_db["buckets"].delete_many({"s": sensor.pk, "_id": {"$ne": kept["_id"]}})
-    mongo_db["bucket_summaries"].delete_many({"s": sensor.pk})
     again = readings_store(readings, batch_id=batch_id)
     assert (again.inserted, again.duplicates) == (2500 - kept["n"], kept["n"])
     assert sorted(reading[2] for reading in held.physical(mongo_db, sensor.pk)) == sorted(r[2] for r in readings)

@@ -1,7 +1,8 @@
 """A sensor stream for the worker fault tests: `python -m tests.telemetry.fault_stream SENSOR COUNT BASE_NS`.
 
 Runs outside pytest with the environment it is given, like the web process would, and enqueues
-COUNT readings in TELEMETRY_TASK_BATCH-sized tasks, a few batches at a time with short pauses.
+COUNT readings in TELEMETRY_TASK_BATCH-sized tasks, in bursts of CHUNK readings with pauses between:
+a burst leaves the worker a backlog (so a fault lands while it holds tasks), a pause lets it drain.
 """
 
 import os
@@ -10,8 +11,8 @@ import time
 
 import django
 
-CHUNK = 500
-PAUSE_SECONDS = 0.05
+CHUNK = 2000
+PAUSE_SECONDS = 0.3
 
 
 def stream_readings(sensor_id: int, count: int, base_ns: int) -> list[list]:

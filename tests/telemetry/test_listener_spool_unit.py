@@ -1,5 +1,7 @@
 """The spool on its own: durable whole batches in order, a hard cap that drops the newest, bad files set aside."""
 
+import time
+
 from telemetry.listener.spool import Spool
 
 
@@ -43,3 +45,16 @@ def test_new_batches_are_marked_as_lines_and_older_files_are_read_as_readings(tm
     assert not Spool.holds_lines(first)
     assert Spool.holds_lines(second)
     assert spool.oldest() == (first, [[1, "a", 1, 1.0, 0, None]])
+
+
+def test_a_spooled_batch_keeps_one_batch_id_however_often_it_is_replayed(tmp_path):
+    spool = Spool(tmp_path, max_bytes=10_000)
+    assert spool.append([[7, 1, False, "m v=1"]])
+    time.sleep(0.001)
+    assert spool.append([[7, 2, False, "m v=2"]])
+    first, second = spool.files()
+    again = Spool(tmp_path, max_bytes=10_000)  # a listener restarted after a crash
+    assert again.batch_id(first) == spool.batch_id(first) != spool.batch_id(second)
+    # Ordered by spooling time, as batch ids from telemetry.buckets.batch_id_new are.
+    assert spool.batch_id(first) < spool.batch_id(second)
+    assert len(spool.batch_id(first)) == 24

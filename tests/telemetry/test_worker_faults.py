@@ -89,7 +89,8 @@ def servers(tmp_path):
         "CELERY_TASK_TIME_LIMIT": "20",
         "CELERY_TASK_SOFT_TIME_LIMIT": "15",
         "CELERY_VISIBILITY_TIMEOUT": "30",
-        "TELEMETRY_TASK_BATCH": "100",
+        # Tasks of 500 readings take the worker long enough (10-20 ms) for a kill to land while it holds one.
+        "TELEMETRY_TASK_BATCH": "500",
     }
     yield env, mongo, tmp_path
     mongo.client().close()
@@ -183,14 +184,22 @@ def test_killing_the_whole_worker_mid_stream_then_restarting_it_loses_and_double
     worker = workers.start()
     base_ns = time.time_ns()
     sender = stream(env, base_ns)
-    wait_until(lambda: stored(mongo) >= 2000, timeout=30)
+    broker = redis.Redis.from_url(env["CELERY_BROKER_URL"])
+    # Killed while it holds tasks: a worker stores a 100-reading task in milliseconds, so at the end of a
+    # burst, when it holds the last ones. Not while the queue still has a backlog: then the worker is
+    # taking the next task, and kombu's Redis transport loses a task taken (BRPOP) but not yet recorded as
+    # unacknowledged when the process dies in between (docs/reliability.md).
+    wait_until(
+        lambda: stored(mongo) >= 2000 and broker.llen("telemetry") == 0 and broker.hlen("unacked") > 0,
+        timeout=30,
+        interval=0.002,
+    )
     children = worker.children()
     os.kill(worker.pid, signal.SIGKILL)
     for child in children:
         # Pool children outlive a SIGKILLed parent for a moment; the new worker must not race them.
         child.kill()
     # Batches the dead worker had taken and never acknowledged: kombu keeps them in its "unacked" hash.
-    broker = redis.Redis.from_url(env["CELERY_BROKER_URL"])
     assert broker.hlen("unacked") > 0
     assert sender.wait(timeout=60) == 0
     assert stored(mongo) < COUNT

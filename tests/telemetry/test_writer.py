@@ -7,10 +7,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from telemetry import tasks
 from telemetry.buckets import batch_id_new
 from telemetry.models import Sensor
 from telemetry.services import writer
 from telemetry.services.enqueue import readings_enqueue
+from telemetry.services.lines import forwarded_line
 from telemetry.services.sensors import sensor_create, sensor_for_token
 from telemetry.services.writer import LAST_SEEN_RESOLUTION, readings_store, sensors_seen
 from tests.telemetry import held
@@ -131,3 +133,30 @@ def test_enqueued_batches_reach_mongodb_through_the_worker(sensor, celery_worker
     assert readings_enqueue(batch(sensor.pk, 1000)) == 4
     wait_until(lambda: held.count(mongo_db, sensor.pk) == 1000, timeout=30)
     assert len(held.visible(mongo_db, sensor.pk)) == 1000
+
+
+@pytest.mark.parametrize("task", ["store_batch", "store_lines"])
+def test_a_task_delivered_twice_stores_its_readings_once(sensor, mongo_db, task):
+    sensor, _token = sensor
+    readings = batch(sensor.pk, 300)
+    lines = [forwarded_line(sensor.pk, time.time_ns(), False, f"temperature value={r[3]} {r[2]}") for r in readings]
+    arguments = readings if task == "store_batch" else lines
+    batch_id = batch_id_new()
+    # A redelivery is the very message again: same arguments, same batch id (eager, in this process).
+    first = getattr(tasks, task).apply(args=[arguments], kwargs={"batch": batch_id}).get()
+    again = getattr(tasks, task).apply(args=[arguments], kwargs={"batch": batch_id}).get()
+    assert (first, again) == (300, 0)
+    assert len(held.physical(mongo_db, sensor.pk)) == 300
+    # The same readings queued again as a new batch (a client retrying after a lost answer) are stored
+    # again, and shown once.
+    assert getattr(tasks, task).apply(args=[arguments], kwargs={"batch": batch_id_new()}).get() == 300
+    assert len(held.physical(mongo_db, sensor.pk)) == 600
+    assert len(held.visible(mongo_db, sensor.pk)) == 300
+
+
+def test_a_task_from_before_batch_ids_uses_its_task_id_so_its_redelivery_stores_once(sensor, mongo_db):
+    sensor, _token = sensor
+    readings = batch(sensor.pk, 50)
+    assert tasks.store_batch.apply(args=[readings], task_id="legacy-1").get() == 50
+    assert tasks.store_batch.apply(args=[readings], task_id="legacy-1").get() == 0
+    assert {bucket["b"] for bucket in mongo_db["buckets"].find({"s": sensor.pk})} == {"0legacy-1"}

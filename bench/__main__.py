@@ -78,12 +78,15 @@ def _row(r) -> str:
     )
 
 
-def _run(name: str, benchmark):
+def _run(name: str, benchmark) -> list:
+    """The benchmark's rows: one Result, or several measured in the same rounds (a list)."""
     started = time.monotonic()
     result = benchmark()
+    results = result if isinstance(result, list) else [result]
     # Each row as soon as it is known: an interrupted run still leaves the figures measured so far.
-    sys.stderr.write(f"{_row(result)}  [{time.monotonic() - started:.1f} s]\n")
-    return result
+    for each in results:
+        sys.stderr.write(f"{_row(each)}  [{time.monotonic() - started:.1f} s]\n")
+    return results
 
 
 def main(names: list[str]) -> int:
@@ -108,7 +111,7 @@ def main(names: list[str]) -> int:
             sys.stderr.write(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(available)}\n")
             return 2
         machine = _machine()
-        results = [_run(name, available[name]) for name in names or available]
+        results = [result for name in names or available for result in _run(name, available[name])]
 
     seconds = round(time.monotonic() - started, 1)
     sys.stdout.write(_table(results, machine) + "\n")

@@ -96,7 +96,7 @@ def compare(
         ours.append(k)
         theirs.append(b)
         ratios.append(k / b)
-    return _result(name, unit, ours, theirs, ratios, bar=bar, higher_is_better=higher_is_better)
+    return summarized(name, unit, ours, theirs, ratios, bar=bar, higher_is_better=higher_is_better)
 
 
 def paired(
@@ -117,10 +117,11 @@ def paired(
     pairs = [measure() for _ in range(rounds)]
     ours, theirs = [k for k, _ in pairs], [b for _, b in pairs]
     ratios = [k / b for k, b in pairs]
-    return _result(name, unit, ours, theirs, ratios, bar=bar, higher_is_better=higher_is_better)
+    return summarized(name, unit, ours, theirs, ratios, bar=bar, higher_is_better=higher_is_better)
 
 
-def _result(name, unit, ours, theirs, ratios, *, bar, higher_is_better) -> Result:
+def summarized(name, unit, ours, theirs, ratios, *, bar, higher_is_better) -> Result:
+    """One row from per-round figures: medians of both sides, the median ratio and its spread."""
     return Result(
         name=name,
         unit=unit,

@@ -78,7 +78,7 @@ def _handled_rate(count_now, sender: subprocess.Popen) -> float:
             return last / (last_at - started)
 
 
-def _rcvbuf_errors() -> int:
+def rcvbuf_errors() -> int:
     lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
     return int(lines[1][lines[0].index("RcvbufErrors")])
 
@@ -148,9 +148,9 @@ def listener_udp_drops() -> Result:
     token = _token()
     rate = (_measured.get("rate") or _listener_rate(token)) / 2
     count = int(rate * 5)  # five seconds at that rate
-    before = _rcvbuf_errors()
+    before = rcvbuf_errors()
     handled = _listener_rate(token, count, rate)
-    drops = _rcvbuf_errors() - before
+    drops = rcvbuf_errors() - before
     # A cost (drops), lower is better: "ratio" is the drop count itself and the bar is 0.
     return Result(
         name="listener_udp_drops",

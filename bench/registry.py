@@ -12,6 +12,7 @@ MODULES = (
     "bench.api",
     "bench.telemetry",
     "bench.telemetry_e2e",
+    "bench.telemetry_influx",
     "bench.web_db",
     "bench.web_login",
     "bench.web_workers",

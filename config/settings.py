@@ -179,6 +179,7 @@ CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_TASK_ROUTES = {
     "telemetry.tasks.store_batch": {"queue": "telemetry"},
     "telemetry.tasks.store_lines": {"queue": "telemetry"},
+    "telemetry.tasks.store_columns": {"queue": "telemetry"},
     "telemetry.tasks.heartbeat": {"queue": "telemetry"},
 }
 CELERY_TASK_TIME_LIMIT = env.read_int("CELERY_TASK_TIME_LIMIT", 300)

@@ -8,7 +8,7 @@ from pymongo.errors import AutoReconnect, ConnectionFailure
 
 from config.celery import READINGS_SERIALIZER
 from telemetry.buckets import SeriesBatch, batch_id_of_task
-from telemetry.services import deadletters, rollups
+from telemetry.services import columns, deadletters, rollups
 from telemetry.services.heartbeat import heartbeat_record
 from telemetry.services.lines import LineParser
 from telemetry.services.lines import logger as listener_logger
@@ -52,6 +52,16 @@ def heartbeat(self, requested_by: str = "schedule") -> str:
 def store_batch(self, readings: list[list], batch: str | None = None) -> int:
     batch_id = _batch_id(self, batch)
     return _store(self, lambda: deadletters.batch_store(readings, batch_id=batch_id, task_id=self.request.id), readings)
+
+
+# A plain line-protocol body an HTTP endpoint parsed, as columns (services.columns): checked, then stored
+# as store_batch stores readings.
+@shared_task(
+    bind=True, max_retries=STORE_RETRIES, acks_late=True, reject_on_worker_lost=True, serializer=READINGS_SERIALIZER
+)
+def store_columns(self, series: list[list], batch: str | None = None) -> int:
+    batch_id = _batch_id(self, batch)
+    return _store(self, lambda: columns.columns_store(series, batch_id=batch_id, task_id=self.request.id), series)
 
 
 # Forwarded line protocol (services.lines): parsed here, then stored as store_batch stores readings.

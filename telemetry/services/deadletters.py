@@ -57,13 +57,14 @@ def reading_check(reading) -> list:
             and metric.isprintable()
             # `value - value` is 0.0 for every finite float, NaN for NaN and infinity.
             and ((kind is float and value - value == 0.0) or (kind is int and -INT64_MAX - 1 <= value <= INT64_MAX))
-            and (tags is None or _plain_tags(tags))
+            and (tags is None or tags_plain(tags))
         ):
             return [sensor_id, metric, ts_ns, value, seq, tags or None]
     return reading_check_exact(reading)
 
 
-def _plain_tags(tags) -> bool:
+def tags_plain(tags) -> bool:
+    """True for what the ingest paths send: at most MAX_TAGS short string pairs, no key MongoDB refuses."""
     return (
         type(tags) is dict
         and len(tags) <= MAX_TAGS

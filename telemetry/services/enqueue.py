@@ -29,9 +29,12 @@ def readings_enqueue(readings: list[list]) -> int:
     return _publish(tasks.store_batch, readings, "readings")
 
 
-def body_enqueue(record: list) -> None:
-    """Send one plain line-protocol body an HTTP endpoint checked (services.lines.forwarded_body) as one task."""
-    _publish(tasks.store_lines, [record], "bodies", size=1)
+def columns_enqueue(series: list[list]) -> None:
+    """Send one request's readings as columns ([sensor, metric, tags, times, values] per series) in one task.
+
+    One task, so that a refused request queued nothing: its client's retry then stores it once.
+    """
+    _publish(tasks.store_columns, series, "series", size=max(1, len(series)))
 
 
 def lines_enqueue(lines: list[list], *, batch_id: str | None = None) -> int:

@@ -1,13 +1,12 @@
 """Forwarded line protocol, turned into readings by a worker: parse, check, count what is refused.
 
-Two producers forward text instead of parsed readings, because parsing costs several times what
-receiving does and workers scale where a web process or the one listener cannot:
-- the socket listener: one line per record, [sensor id, received at (ns), signed, text];
-- the HTTP write endpoints: a whole plain body per record (telemetry.lineprotocol.plain), checked
-  before they answered, [sensor id, received at (ns), False, text, precision].
-A record keeps its producer's clock, so it is judged (default timestamp, age limits) as at the moment
-it arrived, however long it waited on the broker or the spool. Plain text is parsed in columns
-straight into a SeriesBatch; anything else line by line, every fault named and counted.
+The socket listener forwards text instead of parsed readings, because parsing costs several times
+what receiving does and workers scale where the one listener cannot: one line per record, [sensor id,
+received at (ns), signed, text]. A record of five items holds a whole body and its precision
+(forwarded_body). A record keeps its producer's clock, so it is judged (default timestamp, age
+limits) as at the moment it arrived, however long it waited on the broker or the spool. Plain text
+(telemetry.lineprotocol.plain) is parsed in columns straight into a SeriesBatch; anything else line
+by line, every fault named and counted.
 """
 
 import logging
@@ -16,7 +15,7 @@ from django.conf import settings
 
 from telemetry.buckets import SeriesBatch, tags_canonical
 from telemetry.lineprotocol import PRECISIONS, LineProtocolError, parse_line, parse_lines
-from telemetry.lineprotocol.plain import BODY, plain_columns
+from telemetry.lineprotocol.plain import plain_columns
 from telemetry.readings import INT64_MAX, NS_PER_SECOND, PLAIN_FIELD, ReadingRejected, readings_from_point
 from telemetry.services.rejects import UNKNOWN_SENSOR, RejectTally
 
@@ -35,7 +34,7 @@ def forwarded_line(sensor_id: int, received_ns: int, signed: bool, text: str) ->
 
 
 def forwarded_body(sensor_id: int, received_ns: int, text: str, precision: str) -> list:
-    """The form in which an HTTP write endpoint hands on a plain body it checked."""
+    """A whole body of lines with its precision, as one record (what forwarded_line is for one line)."""
     return [sensor_id, received_ns, False, text, precision]
 
 
@@ -67,13 +66,14 @@ class LineParser:
         if type(records) is not list:
             self.rejects.add(UNKNOWN_SENSOR, "malformed batch of forwarded lines")
             return
-        for item in records:
-            if not _valid_record(item):
-                self.rejects.add(UNKNOWN_SENSOR, "malformed forwarded line")
+        for run in _runs(records):
+            if len(run) > 1 and _plain_run_into(run, batch):
                 continue
-            if not item[2] and _plain_into(item, batch):
-                continue
-            batch.add_readings(self._exact(item))
+            for item in run:
+                if not _valid_record(item):
+                    self.rejects.add(UNKNOWN_SENSOR, "malformed forwarded line")
+                elif not (not item[2] and _plain_into(item, batch)):
+                    batch.add_readings(self._exact(item))
 
     def readings(self, records: list) -> list[list]:
         """The wire-form readings of every good line, in order, parsed line by line (the exact path)."""
@@ -121,27 +121,74 @@ class LineParser:
         return readings_from_point(sensor_id, point, now=received_ns)
 
 
-def _plain_into(item: list, batch: SeriesBatch) -> bool:
-    """Parse a plain record in columns into `batch`; False, with `batch` untouched, for the exact path."""
-    sensor_id, received_ns, _signed, text = item[:4]
-    factor = PRECISIONS[item[4]] if len(item) == 5 else 1
-    if '"' in text or not text.isascii() or BODY.fullmatch(text.encode()) is None:
-        return False
+def plain_series(
+    text: str, *, received_ns: int, precision: str, last_received_ns: int | None = None
+) -> list[tuple[str, dict, list, list]] | None:
+    """(metric, tags, times, values) per series of a plain body, judged as at `received_ns`, or None.
+
+    None sends the body to the exact path: outside the plain subset, a line too old or too far in the
+    future (the exact path names it), or two heads naming one series with their tags in another order
+    (the exact path keeps their lines' order, so that the later line wins). Lines that arrived between
+    `received_ns` and `last_received_ns` (a run of listener lines) are judged by the strictest of both.
+    """
+    factor = PRECISIONS[precision]
     columns = plain_columns(text, factor, received_ns - received_ns % factor)
     if columns is None:
-        return False
-    # Each line must be as recent as readings_from_point demands; else let the exact path say which is not.
-    oldest = received_ns - settings.TELEMETRY_MAX_AGE_SECONDS * NS_PER_SECOND
+        return None
+    oldest = (last_received_ns or received_ns) - settings.TELEMETRY_MAX_AGE_SECONDS * NS_PER_SECOND
     newest = received_ns + settings.TELEMETRY_MAX_FUTURE_SECONDS * NS_PER_SECOND
     times = {id(column[3]): column[3] for column in columns}.values()
     if min(map(min, times)) < oldest or max(map(max, times)) > newest:
-        return False
-    # Two heads naming one series (tags in another order) must keep line order: the exact path does.
+        return None
     heads = {id(tags): (measurement, tags) for measurement, tags, *_ in columns}.values()
     if len({(measurement, tags_canonical(tags)) for measurement, tags in heads}) != len(heads):
+        return None
+    return [
+        (measurement if key == PLAIN_FIELD else f"{measurement}.{key}", tags, times_ns, values)
+        for measurement, tags, key, times_ns, values in columns
+    ]
+
+
+def _runs(records: list) -> list[list]:
+    """The records cut into runs of consecutive listener lines of one sensor, not signed; others alone."""
+    runs: list[list] = []
+    joining = None  # the sensor of the run being built, while it can take more lines
+    for item in records:
+        joinable = _valid_record(item) and len(item) == 4 and not item[2]
+        if joinable and joining == item[0]:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+            joining = item[0] if joinable else None
+    return runs
+
+
+def _plain_run_into(run: list[list], batch: SeriesBatch) -> bool:
+    """Parse a run of one sensor's listener lines as one plain body; False, `batch` untouched, if it is not.
+
+    A line without a timestamp gets its own arrival time written in (what the exact path gives it), so
+    lines that arrived at different moments read as one body.
+    """
+    if not all(_valid_record(item) and item[3].count(" ") in (1, 2) for item in run):
         return False
-    for measurement, tags, key, times_ns, values in columns:
-        metric = measurement if key == PLAIN_FIELD else f"{measurement}.{key}"
-        batch.series_for(sensor_id, metric, tags or None).extend(times_ns, values)
-        batch.count += len(times_ns)
+    text = "\n".join(item[3] if item[3].count(" ") == 2 else f"{item[3]} {item[1]}" for item in run)
+    arrivals = [item[1] for item in run]
+    series = plain_series(text, received_ns=min(arrivals), precision="ns", last_received_ns=max(arrivals))
+    if series is None:
+        return False
+    for metric, tags, times, values in series:
+        batch.series_for(run[0][0], metric, tags or None).extend(times, values)
+        batch.count += len(times)
+    return True
+
+
+def _plain_into(item: list, batch: SeriesBatch) -> bool:
+    """Parse a plain record in columns into `batch`; False, with `batch` untouched, for the exact path."""
+    sensor_id, received_ns, _signed, text = item[:4]
+    series = plain_series(text, received_ns=received_ns, precision=item[4] if len(item) == 5 else "ns")
+    if series is None:
+        return False
+    for metric, tags, times, values in series:
+        batch.series_for(sensor_id, metric, tags or None).extend(times, values)
+        batch.count += len(times)
     return True

@@ -14,7 +14,6 @@ import redis
 from accounts.services.tokens import token_create
 from config.celery import READINGS_CONTENT_TYPE
 from devstack.servers.redis import BrokerRedisServer
-from telemetry.services.lines import LineParser
 from telemetry.services.sensors import sensor_create
 from tests.broker import publishing_to
 
@@ -24,8 +23,7 @@ QUEUE = "telemetry"
 def queued_readings(url: str) -> list[list]:
     """Take every task off the broker's telemetry queue at `url` and return the readings they carry.
 
-    A plain line-protocol body travels as text for a worker to parse; it is parsed here as the worker
-    parses it (and must parse without a single refusal: the endpoint already answered 204 for it).
+    A plain line-protocol body travels as columns, one series each: unpacked here into readings.
     """
     broker = redis.Redis.from_url(url)
     readings = []
@@ -34,10 +32,9 @@ def queued_readings(url: str) -> list[list]:
         assert message["content-type"] == READINGS_CONTENT_TYPE
         args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
         assert len(kwargs["batch"]) == 24
-        if message["headers"]["task"] == "telemetry.tasks.store_lines":
-            parser = LineParser()
-            readings.extend(parser.readings(args[0]))
-            assert not parser.rejects, parser.rejects.sensors
+        if message["headers"]["task"] == "telemetry.tasks.store_columns":
+            for sensor_id, metric, tags, times, values in args[0]:
+                readings += [[sensor_id, metric, t, v, 0, tags] for t, v in zip(times, values, strict=True)]
         else:
             readings.extend(args[0])
     broker.close()

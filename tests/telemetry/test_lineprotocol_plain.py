@@ -1,4 +1,4 @@
-"""The plain-body check and the column parser: never accept what the exact path refuses, never read otherwise."""
+"""The plain column parser: never accepts what the exact path refuses, never reads a line otherwise."""
 
 import time
 
@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from telemetry.bucketcodec import chunks_unpack
 from telemetry.buckets import SeriesBatch
 from telemetry.lineprotocol import parse_lines
-from telemetry.lineprotocol.plain import plain_body
+from telemetry.lineprotocol.plain import plain_columns
 from telemetry.readings import ReadingRejected, readings_from_point
-from telemetry.services.lines import LineParser, forwarded_body, forwarded_line
+from telemetry.services.lines import LineParser, forwarded_body, forwarded_line, plain_series
 
 FUZZ = settings(max_examples=400, derandomize=True, database=None, deadline=None)
 NOW = time.time_ns()
@@ -57,21 +57,36 @@ def documents(batch: SeriesBatch) -> list[tuple]:
     return sorted((c.metric, sorted(c.tags.items()), c.times, c.values, c.seqs) for c in chunks)
 
 
+def plain_batch(body: bytes) -> SeriesBatch | None:
+    """What the plain path stores for a body (None: it leaves the body to the exact path)."""
+    series = plain_series(body.decode("latin-1"), received_ns=NOW, precision="ns") if body.isascii() else None
+    if series is None:
+        return None
+    batch = SeriesBatch()
+    for metric, tags, times, values in series:
+        batch.series_for(1, metric, tags or None).extend(times, values)
+    return batch
+
+
 @FUZZ
-@given(st.lists(plain_lines(), min_size=1, max_size=12), st.booleans())
-def test_a_plain_body_is_accepted_counted_and_stored_exactly_as_the_exact_path_stores_it(lines, final_newline):
+@given(st.lists(plain_lines(stamp=False), min_size=1, max_size=12), st.booleans(), st.booleans())
+def test_a_plain_body_is_parsed_in_columns_exactly_as_the_exact_path_parses_it(lines, stamped, final_newline):
+    # Each line its own time (or a single line without one): a series repeated at one time across lines
+    # of another layout is the exact path's (test_lines_of_one_head_with_other_keys...).
+    lines = [f"{line} {NOW - number}" for number, line in enumerate(lines)] if stamped else lines[:1]
     body = ("\n".join(lines) + ("\n" if final_newline else "")).encode()
-    plain = plain_body(body)
     reference = exact_readings(body)
     assert reference is not None
-    assert plain is not None, body
-    assert plain.readings == len(reference)
-    fast, exact = SeriesBatch(), SeriesBatch()
-    parser = LineParser()
-    parser.into([forwarded_body(1, NOW, body.decode(), "ns")], fast)
+    fast = plain_batch(body)
+    assert fast is not None, body
+    exact = SeriesBatch()
     exact.add_readings(reference)
-    assert not parser.rejects
     assert documents(fast) == documents(exact)
+    # The same through the worker, as a forwarded record.
+    forwarded, parser = SeriesBatch(), LineParser()
+    parser.into([forwarded_body(1, NOW, body.decode(), "ns")], forwarded)
+    assert not parser.rejects
+    assert documents(forwarded) == documents(exact)
 
 
 @st.composite
@@ -89,15 +104,13 @@ def mutated_bodies(draw):
 
 @FUZZ
 @given(mutated_bodies())
-def test_whatever_the_check_accepts_the_exact_path_stores_whole(body):
-    plain = plain_body(body)
-    if plain is None:
+def test_whatever_the_plain_path_accepts_the_exact_path_stores_the_same(body):
+    fast = plain_batch(body)
+    if fast is None:
         return
     reference = exact_readings(body)
     assert reference is not None, body
-    assert plain.readings == len(reference)
-    fast, exact = SeriesBatch(), SeriesBatch()
-    LineParser().into([forwarded_body(1, NOW, body.decode(), "ns")], fast)
+    exact = SeriesBatch()
     exact.add_readings(reference)
     assert documents(fast) == documents(exact)
 
@@ -122,17 +135,41 @@ def test_whatever_the_check_accepts_the_exact_path_stores_whole(body):
         b"m v=1 99999999999999999999",
         b"\xc3\xa9 v=1",
         b"m," + b"k" * 65 + b"=1 v=1",
+        b"m v=+1",
+        b"m v=i5i",
+        b"m v=5ii",
+        b"m v=1e",
+        b"m v=-u",
+        b"m v=-1u",
+        b"m v=1 2 3",
         b"",
     ],
 )
 def test_bodies_outside_the_plain_grammar_are_left_to_the_exact_path(body):
-    assert plain_body(body) is None
+    assert plain_columns(body.decode("latin-1"), 1, NOW) is None
 
 
-def test_timestamps_are_reported_for_the_window_check():
-    plain = plain_body(b"m v=1 30\nm v=2 10\nm v=3\nm v=4 200\n")
-    assert (plain.readings, plain.lines, plain.first_ts, plain.last_ts) == (4, 4, 10, 200)
-    assert plain_body(b"m v=1,w=2i\nn,x=y a=t").readings == 3
+def test_lines_of_one_head_with_other_keys_are_taken_a_layout_at_a_time():
+    columns = plain_columns("weather temp=1 5\nweather hum=2i 5\nweather temp=3,hum=4i 6\nweather temp=5 7", 1, NOW)
+    assert sorted(columns) == [
+        ("weather", {}, "hum", [5], [2]),
+        ("weather", {}, "hum", [6], [4]),
+        ("weather", {}, "temp", [5, 7], [1.0, 5.0]),
+        ("weather", {}, "temp", [6], [3.0]),
+    ]
+    # The same time for one key in two layouts: only line order says which wins, so the exact path decides.
+    assert plain_columns("weather temp=1 5\nweather temp=3,hum=4i 5", 1, NOW) is None
+
+
+def test_columns_share_their_heads_times_and_take_the_default_time_where_a_line_has_none():
+    columns = plain_columns("m v=1 30\nm v=2 10\nm v=3\nm v=4 200\n", 1, NOW)
+    assert columns == [("m", {}, "v", [30, 10, NOW, 200], [1.0, 2.0, 3.0, 4.0])]
+    columns = plain_columns("m v=1,w=2i 5\nn,x=y a=t 6\nm v=3,w=4i 7", 1, NOW)
+    assert sorted(columns) == [
+        ("m", {}, "v", [5, 7], [1.0, 3.0]),
+        ("m", {}, "w", [5, 7], [2, 4]),
+        ("n", {"x": "y"}, "a", [6], [True]),
+    ]
 
 
 def test_a_record_the_worker_finds_out_of_its_window_goes_the_exact_way_and_names_the_line(settings):
@@ -174,3 +211,39 @@ def test_a_record_that_is_not_plain_is_parsed_line_by_line_with_its_faults_count
     assert batch.count == 2
     assert parser.rejects.count == 1
     assert "value is not a number, boolean or quoted string" in parser.rejects.sensors[1][1]
+
+
+@st.composite
+def listener_records(draw):
+    """Forwarded listener lines of a few sensors, plain or not, with and without their own timestamps."""
+    records = []
+    for number in range(draw(st.integers(1, 10))):
+        line = draw(st.one_of(plain_lines(stamp=False), mutated_bodies().map(lambda body: body.decode("latin-1"))))
+        if "\n" in line:
+            line = line.split("\n")[0]
+        if draw(st.booleans()):
+            line = f"{line} {NOW - number * 1000}"
+        records.append(forwarded_line(draw(st.sampled_from([7, 8])), NOW - draw(st.integers(0, 10**9)), False, line))
+    return records
+
+
+@FUZZ
+@given(listener_records())
+def test_runs_of_listener_lines_store_what_the_exact_path_stores_line_by_line(records):
+    fast, exact = SeriesBatch(), SeriesBatch()
+    fast_parser, exact_parser = LineParser(), LineParser()
+    fast_parser.into(records, fast)
+    exact.add_readings(exact_parser.readings(records))
+    assert documents(fast) == documents(exact)
+    assert fast_parser.rejects.count == exact_parser.rejects.count
+
+
+def test_a_run_of_one_sensors_lines_is_one_body_each_line_at_its_own_arrival():
+    records = [
+        forwarded_line(7, NOW - 5, False, "m v=1"),
+        forwarded_line(7, NOW - 3, False, f"m v=2 {NOW - 100}"),
+        forwarded_line(7, NOW, False, "m v=3"),
+    ]
+    batch = SeriesBatch()
+    LineParser().into(records, batch)
+    assert documents(batch) == [("m.v", [], [NOW - 100, NOW - 5, NOW], [2.0, 1.0, 3.0], [0, 0, 0])]

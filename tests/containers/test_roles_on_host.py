@@ -1,7 +1,7 @@
 """Each role's own command line, taken from the Dockerfile's ENTRYPOINT and the compose `command`, runs
 on the host as the image's numeric user with the image's and the compose file's environment, against
-the test servers: `migrate` applies the migrations and the MongoDB TTL indexes and exits 0, `web`
-answers /readyz with every check ok, `worker`, `beat` and `listener` pass the compose health checks,
+the test servers: `migrate` applies the migrations, the MongoDB TTL indexes and the bucket migration and
+exits 0, `web` answers /readyz with every check ok, `worker`, `beat` and `listener` pass the compose health checks,
 and the SIGTERM `docker stop` sends ends each of them within 10 s.
 
 Only addresses differ from the container: the test servers' URLs, free ports, and host directories
@@ -223,7 +223,10 @@ def test_every_role_runs_as_the_image_user_passes_its_health_check_and_stops_on_
         for document in RETENTION_SETTINGS:
             retention = database[document._meta["collection"]].index_information().get(RETENTION_INDEX, {})
             assert retention.get("expireAfterSeconds", 0) > 0, f"no TTL index on {document._meta['collection']}"
-    assert "Applying accounts.0001_initial... OK" in roles.log("migrate").read_text(encoding="utf-8")
+    migrate_log = roles.log("migrate").read_text(encoding="utf-8")
+    assert "Applying accounts.0001_initial... OK" in migrate_log
+    # Then readings stored one per document before buckets are moved into buckets (none here).
+    assert "telemetry buckets up to date: 0 readings moved" in migrate_log
 
     try:
         for role in LONG_RUNNING:

@@ -13,6 +13,7 @@ MODULES = (
     "bench.telemetry",
     "bench.telemetry_e2e",
     "bench.telemetry_influx",
+    "bench.telemetry_reads",
     "bench.web_db",
     "bench.web_login",
     "bench.web_workers",

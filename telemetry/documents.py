@@ -115,28 +115,32 @@ def _rollup_meta(collection: str) -> dict:
 
 
 class _Rollup(me.Document):
-    """count/min/max/sum/mean/last of one sensor's numeric metric over one window (telemetry.services.rollups).
+    """count/min/max/sum/last of one sensor's numeric metric over each window of a span (telemetry.services.rollups).
 
-    `_id` is "sensor:metric:window_start_epoch_seconds", so recomputing a window replaces it.
+    One document per (sensor, metric, span): a minute rollup holds the minutes of an hour, an hour rollup
+    the hours of a day, so a day's chart reads 24 documents, not 1,440. `_id` is
+    "sensor:metric:span_start_epoch_seconds"; `windows` (`w`) packs [offset (s) from `t`, count, min, max,
+    sum, last] per window that had numeric readings, as JSON; recomputing a window replaces its entry.
     """
 
     id = me.StringField(primary_key=True)
     sensor = me.IntField(db_field="s", required=True)
     metric = me.StringField(db_field="m", required=True)
     time = me.DateTimeField(db_field="t", required=True)
-    count = me.IntField(db_field="n", required=True)
-    min = me.DynamicField()
-    max = me.DynamicField()
-    sum = me.DynamicField()
-    mean = me.FloatField()
-    last = me.DynamicField()
+    windows = me.BinaryField(db_field="w", required=True)
 
     meta = {"abstract": True}
 
 
 class RollupMinute(_Rollup):
-    meta = _rollup_meta("rollups_minute")
+    """The minutes of one hour."""
+
+    SPAN_SECONDS = 3600
+    meta = _rollup_meta("rollup_minutes")
 
 
 class RollupHour(_Rollup):
-    meta = _rollup_meta("rollups_hour")
+    """The hours of one day."""
+
+    SPAN_SECONDS = 86400
+    meta = _rollup_meta("rollup_hours")

@@ -55,7 +55,7 @@ def column_values(text: str, count: int) -> list:
     if not text.translate(FLOAT_CHARS):
         # Only digits, ".", "e", "E", "+" and "-": float() then parses exactly what field_value does, once
         # no value starts with "+" (field_value refuses that). float() refuses "1e", ".", "-", "1.2.3".
-        if text[0] == "+" or ",+" in text:
+        if text.startswith("+") or ",+" in text:
             raise NotPlain("a value starts with +")
         values = list(map(float, text.split(",")))
         if inf in values or -inf in values:

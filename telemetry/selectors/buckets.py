@@ -14,7 +14,7 @@ from operator import attrgetter, itemgetter
 
 from telemetry import mongo
 from telemetry.bucketcodec import SeriesChunk, chunks_unpack
-from telemetry.buckets import moment
+from telemetry.buckets import BUCKET_SPAN_NS, moment
 from telemetry.documents import Bucket
 
 # Buckets fetched per query: enough to amortise a round trip, few enough to bound memory.
@@ -37,8 +37,13 @@ class SeriesRows:
 
 
 def _query(sensor_id: int, start_ns: int, end_ns: int) -> dict:
-    # The index narrows by the bucket's end (`t1` >= start, milliseconds rounded down); ns are exact, later.
-    return {"s": sensor_id, "t1": {"$gte": moment(start_ns)}, "t0": {"$lte": moment(end_ns)}}
+    """The index range of buckets that may hold a reading in [start_ns, end_ns): exact in ns, later.
+
+    By `s` and `t1` alone, the index's fields: a bucket ends at most an hour after it starts, so one that
+    starts before `end_ns` ends before `end_ns` + 1 h. (The MongoDB wire server used in development
+    reads every document of a collection for a filter on any field outside the index it picks.)
+    """
+    return {"s": sensor_id, "t1": {"$gte": moment(start_ns), "$lte": moment(end_ns + BUCKET_SPAN_NS)}}
 
 
 def buckets_planned(sensor_id: int, start_ns: int, end_ns: int) -> list[dict]:

@@ -23,7 +23,7 @@ EXPORT_MAX_READINGS = 5_000_000
 NS_PER_SECOND = 1_000_000_000
 # Where the newest readings are looked for, nearest first: most sensors sent something in the last
 # minutes, and each step reads only the buckets of its window (None: all of them).
-NEWEST_WINDOWS_SECONDS = (600, 86_400, 8 * 86_400, None)
+NEWEST_WINDOWS_SECONDS = (600, 3_600, 86_400, 8 * 86_400, None)
 
 
 def _reading(t_ns: int, metric: str, value, tags: dict) -> dict:

@@ -1,24 +1,15 @@
 """A sensor metric's time series in fixed-width buckets, read from the cheapest source that can answer."""
 
 from bisect import bisect_left
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from telemetry import mongo
+from telemetry.aggregates import combine, floor_to, windows_unpack
 from telemetry.buckets import bson_sum, is_number, ns_of
 from telemetry.documents import RollupHour, RollupMinute
 from telemetry.selectors.buckets import buckets_between, merged, series_chunks
 
 NS_PER_SECOND = 1_000_000_000
-
-
-# Rollups compose exactly: counts and sums add up, min of mins, max of maxes, last of lasts.
-ROLLUP_ACCUMULATORS = {
-    "n": {"$sum": "$n"},
-    "sum": {"$sum": "$sum"},
-    "min": {"$min": "$min"},
-    "max": {"$max": "$max"},
-    "last": {"$last": "$last"},
-}
 
 
 def _windows(times: list[int], values: list, step_ns: int, into: dict) -> None:
@@ -28,15 +19,9 @@ def _windows(times: list[int], values: list, step_ns: int, into: dict) -> None:
         window = times[start] - times[start] % step_ns
         end = bisect_left(times, window + step_ns, start, count)
         chunk = values[start:end]
-        low, high, total = min(chunk), max(chunk), bson_sum(chunk)
-        found = into.get(window)
-        if found is None:
-            into[window] = [end - start, low, high, total, times[end - 1], values[end - 1]]
-        else:
-            found[0] += end - start
-            found[1], found[2], found[3] = min(found[1], low), max(found[2], high), bson_sum((found[3], total))
-            if times[end - 1] >= found[4]:
-                found[4], found[5] = times[end - 1], values[end - 1]
+        into[window] = combine(
+            into.get(window), end - start, min(chunk), max(chunk), bson_sum(chunk), times[end - 1], values[end - 1]
+        )
         start = end
 
 
@@ -77,26 +62,26 @@ def series_read(sensor_id: int, metric: str, start: datetime, end: datetime, ste
     if step_seconds < 60:
         return raw_series(sensor_id, metric, start, end, step_seconds)
     document = RollupHour if step_seconds >= 3600 else RollupMinute
-    step_ms = step_seconds * 1000
-    millis = {"$toLong": "$t"}
-    pipeline = [
-        {"$match": {"s": sensor_id, "m": metric, "t": {"$gte": start, "$lt": end}}},
-        {"$sort": {"t": 1}},
-        {"$group": {"_id": {"$subtract": [millis, {"$mod": [millis, step_ms]}]}, **ROLLUP_ACCUMULATORS}},
-        {"$sort": {"_id": 1}},
-    ]
+    span = document.SPAN_SECONDS
+    first, last = start.timestamp(), end.timestamp()
+    # Each document spans an hour (minutes) or a day (hours): the one holding `start` starts before it.
+    query = {"s": sensor_id, "m": metric, "t": {"$gte": floor_to(start, timedelta(seconds=span)), "$lt": end}}
+    windows: dict[int, list] = {}
     with mongo.reachable():
         mongo.connect()
-        rows = list(document._get_collection().aggregate(pipeline))
+        for row in document._get_collection().find(query):
+            for window, n, low, high, total, value in windows_unpack(row):
+                if first <= window < last:
+                    bucket = window - window % step_seconds
+                    windows[bucket] = combine(windows.get(bucket), n, low, high, total, window, value)
     return [
         {
-            "t": datetime.fromtimestamp(row["_id"] / 1000, tz=UTC),
-            "count": row["n"],
-            "min": row["min"],
-            "max": row["max"],
-            "mean": row["sum"] / row["n"],
-            "last": row["last"],
+            "t": datetime.fromtimestamp(bucket, tz=UTC),
+            "count": n,
+            "min": low,
+            "max": high,
+            "mean": total / n,
+            "last": value,
         }
-        for row in rows
-        if row["n"]
+        for bucket, (n, low, high, total, _at, value) in sorted(windows.items())
     ]

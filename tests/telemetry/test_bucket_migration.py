@@ -1,11 +1,12 @@
 """manage.py telemetry_migrate_buckets: per-reading documents from before buckets, moved exactly once."""
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 
-from telemetry.selectors import metrics_for_sensor
+from telemetry.selectors import metrics_for_sensor, series_read
 from telemetry.services import bucket_migration
 from telemetry.services.bucket_migration import buckets_migrate
 from telemetry.services.writer import readings_store
@@ -90,8 +91,19 @@ def test_a_migrated_reading_loses_to_a_newer_write_of_the_same_reading(mongo_db)
     assert held.visible(mongo_db, 7) == {("temp", (), document["ns"], document["q"]): 99.0}
 
 
-def test_metrics_known_only_from_hour_rollups_stay_listed(mongo_db):
+def test_old_rollups_become_span_documents_and_their_metrics_stay_listed(mongo_db):
     legacy(mongo_db, 8, 1)
-    mongo_db["rollups_hour"].insert_one({"_id": "8:old:0", "s": 8, "m": "old", "n": 1})
-    buckets_migrate()
+    # Rollups as stored before buckets: one document a window.
+    hour = datetime(2026, 1, 1, 5, tzinfo=UTC)
+    old = {"s": 8, "m": "old", "t": hour, "n": 60, "min": 1.0, "max": 9.0, "sum": 300.0, "mean": 5.0, "last": 2.0}
+    mongo_db["rollups_hour"].insert_one({"_id": f"8:old:{int(hour.timestamp())}", **old})
+    minute = {**old, "t": hour + timedelta(minutes=7), "n": 1, "sum": 4.0, "min": 4.0, "max": 4.0, "last": 4.0}
+    mongo_db["rollups_minute"].insert_one({"_id": "8:old:m7", **minute})
+    result = buckets_migrate()
+    assert result.rollup_windows == 2
     assert metrics_for_sensor(8) == ["old", "temp"]
+    assert not {"readings", "rollups_minute", "rollups_hour"} & set(mongo_db.list_collection_names())
+    day = series_read(8, "old", hour - timedelta(hours=1), hour + timedelta(hours=2), 3600)
+    assert day == [{"t": hour, "count": 60, "min": 1.0, "max": 9.0, "mean": 5.0, "last": 2.0}]
+    minutes = series_read(8, "old", hour, hour + timedelta(hours=1), 60)
+    assert minutes == [{"t": hour + timedelta(minutes=7), "count": 1, "min": 4.0, "max": 4.0, "mean": 4.0, "last": 4.0}]

@@ -46,6 +46,17 @@ def test_lines_stop_at_the_limit_and_say_so():
     assert len(parsed) == 5
 
 
+def test_units_metrics_and_tags_are_defused_too_and_each_series_tags_written_as_json():
+    shared = {"site": "=HYPERLINK(1)"}
+    rows = [{"t": datetime.now(UTC), "metric": "@m", "value": i, "tags": shared} for i in range(1500)]
+    rows.append({"t": datetime.now(UTC), "metric": "@m", "value": 9, "tags": {"site": "b"}})
+    parsed = list(csv.reader(io.StringIO("".join(csv_lines(iter(rows), {"@m": "-W"})))))
+    assert parsed[1][1:] == ["'@m", "0", "'-W", '{"site": "=HYPERLINK(1)"}']
+    assert parsed[1500][4] == '{"site": "=HYPERLINK(1)"}'
+    assert parsed[1501][4] == '{"site": "b"}'
+    assert len(parsed) == 1502
+
+
 @pytest.fixture
 def owner(django_user_model):
     return django_user_model.objects.create_user(

@@ -9,8 +9,9 @@ from django.core.management import call_command
 
 from config.celery import app as celery_app
 from telemetry import tasks
+from telemetry.aggregates import floor_to, windows_unpack
 from telemetry.services.indexes import indexes_ensure
-from telemetry.services.rollups import floor_to, rollup_hours, rollup_minutes, rollup_recent
+from telemetry.services.rollups import rollup_hours, rollup_minutes, rollup_recent
 from telemetry.services.writer import readings_store
 from tests.waiting import wait_until
 
@@ -30,8 +31,25 @@ def at(seconds: float) -> int:
     return int((BASE.timestamp() + seconds) * NS)
 
 
+def windows(db, collection: str, **query) -> dict[str, dict]:
+    """Every window the rollup documents hold, as {"sensor:metric:start": {"t", "n", "min", ...}}."""
+    found = {}
+    for document in db[collection].find(query):
+        for start, n, low, high, total, last in windows_unpack(document):
+            found[f"{document['s']}:{document['m']}:{start}"] = {
+                "t": datetime.fromtimestamp(start, tz=UTC),
+                "n": n,
+                "min": low,
+                "max": high,
+                "sum": total,
+                "mean": total / n,
+                "last": last,
+            }
+    return found
+
+
 def minute_docs(db):
-    return {row["_id"]: row for row in db["rollups_minute"].find()}
+    return windows(db, "rollup_minutes")
 
 
 def test_minute_rollups_are_exact_numeric_only_and_idempotent(mongo_db):
@@ -69,12 +87,30 @@ def test_a_reading_sent_again_counts_once_with_its_latest_value(mongo_db):
     assert (row["n"], row["min"], row["max"], row["sum"], row["last"]) == (6, 0.0, 50.0, 150.0, 50.0)
 
 
+def test_recomputing_some_minutes_keeps_the_others_of_their_hour(mongo_db):
+    for i in range(10):
+        store([[9, "t", at(i * 60), float(i), 0, None]])  # a batch, so a bucket, a minute
+    rollup_minutes(start=BASE, end=BASE + timedelta(minutes=10))
+    assert len(minute_docs(mongo_db)) == 10
+    # A late reading in minute 3; minute 0's raw readings gone (retention): its rollup outlives them.
+    store([[9, "t", at(3 * 60 + 1), 100.0, 0, None]])
+    mongo_db["buckets"].delete_many({"s": 9, "n0": at(0)})
+    rollup_minutes(start=BASE, end=BASE + timedelta(minutes=5))
+    rows = minute_docs(mongo_db)
+    assert len(rows) == 10
+    assert (rows[f"9:t:{int(BASE.timestamp()) + 180}"]["n"], rows[f"9:t:{int(BASE.timestamp()) + 180}"]["max"]) == (
+        2,
+        100.0,
+    )
+    assert rows[f"9:t:{int(BASE.timestamp())}"]["n"] == 1
+
+
 def test_hour_rollups_from_minutes_equal_an_aggregate_of_the_raw_readings(mongo_db):
     values = [(i * 37) % 101 - 50 + 0.25 for i in range(400)]
     store([[2, "p", at(i * 17), value, 0, None] for i, value in enumerate(values)])
     rollup_minutes(start=BASE, end=BASE + timedelta(hours=2))
     assert rollup_hours(start=BASE, end=BASE + timedelta(hours=2)).windows == 2
-    hour = mongo_db["rollups_hour"].find_one({"_id": f"2:p:{int(BASE.timestamp())}"})
+    hour = windows(mongo_db, "rollup_hours")[f"2:p:{int(BASE.timestamp())}"]
     in_hour = [value for i, value in enumerate(values) if i * 17 < 3600]
     assert (hour["n"], hour["min"], hour["max"], hour["last"]) == (
         len(in_hour),
@@ -88,8 +124,10 @@ def test_hour_rollups_from_minutes_equal_an_aggregate_of_the_raw_readings(mongo_
 def test_the_backfill_command_rolls_up_minutes_then_hours(mongo_db):
     store([[3, "flow", at(i * 60), 1.0, 0, None] for i in range(120)])
     call_command("telemetry_rollup", "--since", BASE.isoformat(), "--until", (BASE + timedelta(hours=2)).isoformat())
-    assert mongo_db["rollups_minute"].count_documents({"s": 3}) == 120
-    assert [row["n"] for row in mongo_db["rollups_hour"].find({"s": 3}).sort("t", 1)] == [60, 60]
+    assert len(windows(mongo_db, "rollup_minutes", s=3)) == 120
+    # A document a span: the minutes of each of the two hours, the hours of their day (or two).
+    assert mongo_db["rollup_minutes"].count_documents({"s": 3}) == 2
+    assert [row["n"] for _, row in sorted(windows(mongo_db, "rollup_hours", s=3).items())] == [60, 60]
 
 
 @pytest.mark.parametrize(
@@ -119,17 +157,17 @@ def test_the_minute_task_rolls_up_recently_closed_minutes_through_the_worker(cel
     closed = floor_to(datetime.now(UTC), timedelta(minutes=1)) - timedelta(minutes=3)
     store([[4, "temp", int(closed.timestamp() * NS) + i * NS, 1.0, 0, None] for i in range(10)])
     tasks.rollup_minutes.delay()
-    wait_until(lambda: mongo_db["rollups_minute"].find_one({"s": 4}), timeout=30)
-    assert mongo_db["rollups_minute"].find_one({"s": 4})["n"] == 10
+    wait_until(lambda: mongo_db["rollup_minutes"].find_one({"s": 4}), timeout=30)
+    assert [row["n"] for row in windows(mongo_db, "rollup_minutes", s=4).values()] == [10]
     assert rollup_recent(lookback_minutes=10).windows >= 1
 
 
 def test_retention_indexes_follow_the_settings_and_a_change_is_applied_in_place(mongo_db, settings):
     indexes_ensure()
-    names = ("buckets", "rollups_minute", "rollups_hour")
+    names = ("buckets", "rollup_minutes", "rollup_hours")
     ttl = {name: mongo_db[name].index_information()["retention"]["expireAfterSeconds"] for name in names}
     raw, rollup = settings.TELEMETRY_RAW_RETENTION_DAYS * 86400, settings.TELEMETRY_ROLLUP_RETENTION_DAYS * 86400
-    assert ttl == {"buckets": raw, "rollups_minute": rollup, "rollups_hour": rollup}
+    assert ttl == {"buckets": raw, "rollup_minutes": rollup, "rollup_hours": rollup}
     # A bucket expires with its newest reading (its end time), never before any reading it holds.
     assert mongo_db["buckets"].index_information()["retention"]["key"] == [("t1", 1)]
     assert indexes_ensure() == []

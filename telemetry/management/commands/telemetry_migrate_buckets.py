@@ -7,7 +7,7 @@ from telemetry.services.bucket_migration import CHUNK_READINGS, buckets_migrate
 
 
 class Command(BaseCommand):
-    help = "Move readings stored one per document (before buckets) into buckets; safe to stop and run again."
+    help = "Move readings and rollups stored one per document (before buckets) into buckets; safe to stop and rerun."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--chunk", type=int, default=CHUNK_READINGS, help="readings converted per step")
@@ -26,5 +26,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(
             f"telemetry buckets up to date: {result.readings} readings moved in {result.chunks} chunk(s), "
-            f"{result.series_from_rollups} metric(s) listed from their rollups"
+            f"{result.rollup_windows} rollup window(s) rewritten, {result.series_from_rollups} metric(s) listed "
+            "from their rollups"
         )

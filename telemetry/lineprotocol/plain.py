@@ -212,6 +212,9 @@ def plain_columns(text: str, factor: int, default_ns: int) -> list[tuple[str, di
     if not text.isascii() or '"' in text or "\\" in text:
         return None
     text = text.rstrip("\n")
+    # No control character but the newlines: float() would take a tab or CR around a number for whitespace.
+    if not text.replace("\n", "").isprintable():
+        return None
     if not text:
         return None
     try:

@@ -142,6 +142,8 @@ def test_whatever_the_plain_path_accepts_the_exact_path_stores_the_same(body):
         b"m v=-u",
         b"m v=-1u",
         b"m v= 5",
+        b"m v=\t5,w=t",  # float() and field_value take a tab for whitespace; the exact path refuses it
+        b"m v=5\x0b",
         b"m v=,w=1 5",
         b"m v=1 2 3",
         b"",

@@ -12,7 +12,7 @@ BENCH ?=
 PRODUCT_CODE := accounts vault telemetry config devstack manage.py
 BENCH_SMOKE ?=
 
-.PHONY: help install run test test-fast lint fmt bench browser wapiti clean
+.PHONY: help install run test test-fast lint fmt bench browser wapiti wrk clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ browser:  ## make sure headless Chromium is installed (Debian package)
 wapiti:  ## make sure Debian's wapiti scanner is installed (tests/security/test_wapiti.py)
 	@scripts/ensure-wapiti.sh
 
+wrk:  ## make sure Debian's wrk load client is installed (bench/api_openbao.py)
+	@scripts/ensure-wrk.sh
+
 test: install browser wapiti  ## run the whole test suite against throw-away servers
 	@echo "==> running the test suite (servers from the environment or started for this run)"
 	@$(PY) -m devstack test $(PYTEST_ARGS)
@@ -58,7 +61,7 @@ fmt: install  ## format and autofix
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-bench: install  ## run the benchmarks in bench/ (BENCH=name for one, BENCH_SMOKE=1: one round, no bars)
+bench: install wrk  ## run the benchmarks in bench/ (BENCH=name for one, BENCH_SMOKE=1: one round, no bars)
 	@BENCH_SMOKE=$(BENCH_SMOKE) $(PY) -m bench $(BENCH)
 
 clean:  ## remove the virtualenv and caches (keeps var/ data)

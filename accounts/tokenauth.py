@@ -87,6 +87,14 @@ def _token_value(request) -> str | None:
     return value
 
 
+def presented_token(request) -> str | None:
+    """The well-formed token value the request carries, or None (Vault echoes it back in lookups and renewals)."""
+    try:
+        return _token_value(request)
+    except TokenRefused:
+        return None
+
+
 def _checked(token: ApiToken | None) -> ApiToken:
     if token is None:
         raise TokenRefused("The token is not valid.")

@@ -223,3 +223,9 @@ def test_openapi_description_is_served_without_a_token(client):
     document = response.json()
     assert document["openapi"] == "3.1.0"
     assert {"/v1/{mount}/data/{path}", "/v1/auth/userpass/login/{username}", "/v1/sys/mounts"} <= set(document["paths"])
+
+
+def test_a_host_outside_allowed_hosts_is_400_on_the_lean_path(api):
+    # /v1/ skips the browser middleware (config/leanpath.py), not Django's Host check.
+    assert api.get("/v1/secret/config", HTTP_HOST="evil.example").status_code == 400
+    assert api.get("/healthz", HTTP_HOST="evil.example").status_code == 400

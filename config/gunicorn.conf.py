@@ -5,13 +5,15 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
-# Measured with wrk (16 keep-alive connections, 2 cores, Dec 2026; README Performance): one process per core with 8
-# threads served the Vault API's reads 1.2-1.6x faster than 2 x cores + 1 processes of 4 threads, /healthz alike.
-# Every reveal appends to the one audit chain, and fewer processes means fewer of them racing for its head
-# (accounts/services/auditwrite.py): threads of one process share a single append. Never fewer than two, so a
-# worker being recycled or stuck never leaves no one to answer.
+# One process per core (never fewer than two, so a worker being recycled or stuck never leaves no one to answer),
+# 4 threads each; measured in Dec 2026 on 2 cores (README Performance), interleaved rounds on a busy machine: the
+# Vault API's reads under wrk (16 keep-alive connections) and the pages under the bench's client (web_worker_class)
+# against 2 x cores + 1 processes. Every reveal appends to the one audit chain, and fewer processes means fewer of
+# them racing for its head (accounts/services/auditwrite.py): threads of one process share a single append. With 8
+# threads the pages lost to sync workers (web_worker_class 0.83): CPU-bound requests fought over each process's
+# interpreter lock.
 workers = int(os.environ.get("WEB_CONCURRENCY", str(max(2, os.cpu_count() or 1))))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # gthread (threads above) with one change, config/gunicornworker.py: gunicorn's own gthread closes a connection
 # that is not kept alive by waiting up to 2 s on the process's event loop for the client to close, so any client
 # sending `Connection: close` and keeping its socket open froze the whole process (tests/config/
@@ -28,9 +30,11 @@ graceful_timeout = 20
 # request: /healthz answered 1,600 requests/s with a p99 of 36 ms under wrk, the KV read 303/s. An idle kept-alive
 # connection waits on the process's poller, not on a thread, for GUNICORN_KEEPALIVE seconds.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-# Connections a process holds, idle kept-alive ones included: twice its threads, so a busy process stops taking
-# new ones (they wait in the kernel's queue for any process with room) while its idle clients keep their place.
-worker_connections = 2 * threads
+# Connections a process holds, idle kept-alive ones included: four per thread. Idle ones hold a slot until their
+# keep-alive time ends, so with two per thread (16 slots on 2 cores) the 16 connections of a login flood took every
+# slot and the pages' own connections waited behind them (login_storm 8.3, bar 2; 1.9 with four per thread). New
+# connections go to whichever process has a slot; requests wait for a free thread in the process they are in.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(4 * threads)))
 # The app is imported once in the master and workers are forked from it: recycling one (max_requests) costs a
 # fork instead of a Django start (about a second of CPU, which at 1,000 requests/s per process recycled each one
 # every 2 s with the old limit of 2,000). PyMongo and the database connect after the fork (post_fork, lazily).

@@ -5,14 +5,12 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
-# One process per core (never fewer than two, so a worker being recycled or stuck never leaves no one to answer),
-# 4 threads each; measured in Dec 2026 on 2 cores (README Performance), interleaved rounds on a busy machine: the
-# Vault API's reads under wrk (16 keep-alive connections) and the pages under the bench's client (web_worker_class)
-# against 2 x cores + 1 processes. Every reveal appends to the one audit chain, and fewer processes means fewer of
-# them racing for its head (accounts/services/auditwrite.py): threads of one process share a single append. With 8
-# threads the pages lost to sync workers (web_worker_class 0.83): CPU-bound requests fought over each process's
-# interpreter lock.
-workers = int(os.environ.get("WEB_CONCURRENCY", str(max(2, os.cpu_count() or 1))))
+# gunicorn's rule of thumb, 2 x cores + 1: enough workers to keep every core busy while others wait on I/O. Measured
+# again in Dec 2026 (README Performance): one process per core served the API about as fast (its reveals share one
+# audit append per process, accounts/services/auditgroup.py, and fewer processes race less for the chain's head),
+# but with 8 threads the pages lost to sync workers (web_worker_class 0.83), and with 4 the pages' p99 during a
+# login flood rose 8-23x the idle p99 (login_storm, bar 2): fewer processes leave fewer free threads to go to.
+workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # gthread (threads above) with one change, config/gunicornworker.py: gunicorn's own gthread closes a connection
 # that is not kept alive by waiting up to 2 s on the process's event loop for the client to close, so any client
@@ -25,15 +23,18 @@ SHM_DIR = "/dev/shm"  # noqa: S108 - a RAM-backed directory, not a predictable t
 worker_tmp_dir = SHM_DIR if os.path.isdir(SHM_DIR) else None
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
-# Connections are kept alive between requests (HTTP/1.1's default; wrk, hvac, the Vault CLI and proxies reuse
-# them). Closing after every response (keepalive 0, this file's setting until Dec 2026) cost a TCP connection per
-# request: /healthz answered 1,600 requests/s with a p99 of 36 ms under wrk, the KV read 303/s. An idle kept-alive
-# connection waits on the process's poller, not on a thread, for GUNICORN_KEEPALIVE seconds.
+# The token API and the health probes keep their connections alive between requests (their clients, wrk, hvac,
+# the Vault CLI, proxies and load balancers, send request after request); browser pages close theirs after each
+# answer (config/gunicornworker.py, KEEPALIVE_PATHS). Closing every connection (keepalive 0, this file's setting
+# until Dec 2026) cost a TCP connection per API request: /healthz answered about 1,950 requests/s under wrk against
+# 2,500-3,600 kept alive, the KV read 430-540 against 530-650 (2 x 4 threads, interleaved rounds, busy machine).
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-# Connections a process holds, idle kept-alive ones included: four per thread. Idle ones hold a slot until their
-# keep-alive time ends, so with two per thread (16 slots on 2 cores) the 16 connections of a login flood took every
-# slot and the pages' own connections waited behind them (login_storm 8.3, bar 2; 1.9 with four per thread). New
-# connections go to whichever process has a slot; requests wait for a free thread in the process they are in.
+# A process takes a new connection only while one of its threads is free (config/gunicornworker.py), so a page's
+# request waits in one queue (the kernel's accept queue) for the first free thread of any process. With gunicorn's
+# own rule (a process accepts while it holds fewer connections than this) a busy process kept accepting and queued
+# requests behind its own, while another sat idle: tail_latency 2.6-3.7 against 1.8-2.2 (Nov 2026); during a login
+# flood the pages' p99 rose 4-23x the idle p99 (Dec 2026, bar 2). This bounds the connections a process holds,
+# idle kept-alive ones included (gunicorn keeps at most this many minus its threads alive).
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(4 * threads)))
 # The app is imported once in the master and workers are forked from it: recycling one (max_requests) costs a
 # fork instead of a Django start (about a second of CPU, which at 1,000 requests/s per process recycled each one

@@ -1,5 +1,5 @@
-"""gunicorn's gthread worker, with the lingering close of a finished connection moved off its event loop, and a
-new connection's first byte awaited for a moment only."""
+"""gunicorn's gthread worker, with the lingering close of a finished connection moved off its event loop, a new
+connection's first byte awaited for a moment only, and keep-alive for the API and health probes only."""
 
 import contextlib
 import errno
@@ -24,6 +24,12 @@ LINGER_MAX_SOCKETS = 256
 # 5 s while it kept taking connections (tests/config/test_gunicorn_connections.py). Real clients send their request
 # with the connection; one whose request takes longer than this to arrive is simply served from the poller.
 FIRST_BYTE_SECONDS = 0.25
+# Paths whose connections are kept alive: the token API and the health probes, whose clients (scripts, the Vault
+# CLI, proxies, load balancers) send request after request. Browser pages close their connection after each
+# answer, as before: a kept-alive page connection stays with one process, and during a login flood, whose requests
+# hold threads while they wait for a hashing slot, the pages' requests then queued behind them (login_storm: the
+# pages' p99 13.9 x idle with every connection kept alive, against a bar of 2).
+KEEPALIVE_PATHS = ("/v1/", "/healthz")
 
 
 class PromptConnection(TConn):
@@ -48,6 +54,21 @@ class LingeringThreadWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.lingering: dict[socket.socket, list] = {}  # socket -> [deadline, bytes drained]
+        # Requests handed to the thread pool and not finished yet.
+        self.busy = 0
+
+    # A process takes a new connection only while one of its threads is free, whatever gunicorn's count of open
+    # connections says: idle kept-alive connections wait on the poller and need none. So a page's request waits in
+    # the kernel's one queue for the first free thread of any process, instead of behind a busy process's own
+    # (tail_latency, login_storm), while kept-alive API clients keep their connections.
+    def set_accept_enabled(self, enabled):
+        super().set_accept_enabled(enabled and self.busy < self.cfg.threads)
+
+    def enqueue_req(self, conn):
+        self.busy += 1
+        if self.busy >= self.cfg.threads:
+            super().set_accept_enabled(False)
+        super().enqueue_req(conn)
 
     def accept(self, listener):
         # gunicorn 27's accept, with PromptConnection for TConn.
@@ -60,10 +81,18 @@ class LingeringThreadWorker(ThreadWorker):
             if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
 
+    def handle_request(self, req, conn):
+        if not req.path.startswith(KEEPALIVE_PATHS):
+            req.must_close = True
+        return super().handle_request(req, conn)
+
     def finish_request(self, conn, fs):
         # gunicorn closes through conn.close(graceful=True) inside finish_request; route that call here.
         conn.close = partial(self.close_connection, conn)
+        self.busy -= 1
         super().finish_request(conn, fs)
+        if self.nr_conns < self.worker_connections:
+            self.set_accept_enabled(True)
 
     def close_connection(self, conn, graceful=False):
         sock = conn.sock

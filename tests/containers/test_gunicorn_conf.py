@@ -29,15 +29,15 @@ def load(monkeypatch, **env: str) -> dict:
     return runpy.run_path(str(CONF))
 
 
-def test_workers_default_to_one_per_core_at_least_two_and_follow_web_concurrency(monkeypatch):
-    assert load(monkeypatch)["workers"] == max(2, os.cpu_count() or 1)
+def test_workers_default_to_twice_the_cores_plus_one_and_follow_web_concurrency(monkeypatch):
+    assert load(monkeypatch)["workers"] == 2 * (os.cpu_count() or 1) + 1
     assert load(monkeypatch, WEB_CONCURRENCY="3")["workers"] == 3
 
 
-def test_connections_are_kept_alive_with_room_for_idle_ones_and_the_app_loaded_before_forking(monkeypatch):
+def test_api_connections_are_kept_alive_and_the_app_loads_before_forking(monkeypatch):
     conf = load(monkeypatch)
     assert conf["keepalive"] > 0
-    assert conf["worker_connections"] > conf["threads"], "idle kept-alive connections must not take every slot"
+    assert conf["worker_connections"] > conf["threads"], "gunicorn keeps alive only what exceeds the threads"
     assert conf["preload_app"] is True
 
 

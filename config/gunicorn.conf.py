@@ -9,10 +9,12 @@ bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{
 # again in Dec 2026 (README Performance): one process per core served the API about as fast (its reveals share one
 # audit append per process, accounts/services/auditgroup.py, and fewer processes race less for the chain's head),
 # but with 8 threads the pages lost to sync workers (web_worker_class 0.83), and with 4 the pages' p99 during a
-# login flood rose 8-23x the idle p99 (login_storm, bar 2): fewer processes leave fewer free threads to go to.
+# login flood rose 8-14x the idle p99 (login_storm, bar 2): fewer processes leave fewer free threads to go to.
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-# gthread (threads above) with one change, config/gunicornworker.py: gunicorn's own gthread closes a connection
+# gthread (threads above) with three changes, config/gunicornworker.py: keep-alive for the API and probes only, a
+# new connection taken only by a process with a free thread, and the lingering close off the event loop. On the last:
+# gunicorn's own gthread closes a connection
 # that is not kept alive by waiting up to 2 s on the process's event loop for the client to close, so any client
 # sending `Connection: close` and keeping its socket open froze the whole process (tests/config/
 # test_gunicorn_connections.py; the wapiti scan took 113 s instead of 39 s). The sync class has no event loop but

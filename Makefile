@@ -12,7 +12,7 @@ BENCH ?=
 PRODUCT_CODE := accounts vault telemetry config devstack manage.py
 BENCH_SMOKE ?=
 
-.PHONY: help install run test test-fast lint fmt bench browser wapiti influxdb clean
+.PHONY: help install run test test-fast lint fmt bench browser wapiti influxdb wrk clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ wapiti:  ## make sure Debian's wapiti scanner is installed (tests/security/test_
 influxdb:  ## make sure Debian's influxdb (InfluxDB 1.6) is installed (bench telemetry_vs_influxdb)
 	@scripts/ensure-influxdb.sh
 
+wrk:  ## make sure Debian's wrk load client is installed (bench/api_openbao.py)
+	@scripts/ensure-wrk.sh
+
 test: install browser wapiti  ## run the whole test suite against throw-away servers
 	@echo "==> running the test suite (servers from the environment or started for this run)"
 	@$(PY) -m devstack test $(PYTEST_ARGS)
@@ -61,7 +64,7 @@ fmt: install  ## format and autofix
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-bench: install influxdb  ## run the benchmarks in bench/ (BENCH=name for one, BENCH_SMOKE=1: one round, no bars)
+bench: install influxdb wrk  ## run the benchmarks in bench/ (BENCH=name for one, BENCH_SMOKE=1: one round, no bars)
 	@BENCH_SMOKE=$(BENCH_SMOKE) $(PY) -m bench $(BENCH)
 
 clean:  ## remove the virtualenv and caches (keeps var/ data)

@@ -1,5 +1,6 @@
 """Who is asking: the client's IP (trusting X-Forwarded-For only from configured proxies) and user agent."""
 
+import contextlib
 import ipaddress
 from functools import cache
 
@@ -21,9 +22,25 @@ def _is_trusted(address: str) -> bool:
     return any(ip in network for network in _trusted_proxies())
 
 
+# Where client_ip keeps its answer on the request: a reveal asks for it twice (token use, audit record), and
+# each answer parses addresses.
+_MEMO = "_keyhold_client_ip"
+
+
 def client_ip(request) -> str | None:
     """The address of the client. X-Forwarded-For is read right to left and only through trusted
     proxies, so a client cannot choose its own address by sending the header itself."""
+    try:
+        return request.__dict__[_MEMO]
+    except (KeyError, AttributeError):
+        pass
+    address = _client_ip(request)
+    with contextlib.suppress(AttributeError):
+        request.__dict__[_MEMO] = address
+    return address
+
+
+def _client_ip(request) -> str | None:
     remote = request.META.get("REMOTE_ADDR") or None
     if remote is None or not _is_trusted(remote):
         return _valid_or_none(remote)

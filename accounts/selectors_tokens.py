@@ -22,3 +22,8 @@ def token_for_value(raw: str) -> ApiToken | None:
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         return None
     return token
+
+
+def token_for_accessor(*, user, accessor: str) -> ApiToken | None:
+    """`user`'s token whose accessor (its public `khp_<prefix>`) is `accessor`, newest first, or None."""
+    return ApiToken.objects.select_related("user").filter(user=user, prefix=accessor).order_by("-created").first()

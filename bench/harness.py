@@ -120,6 +120,14 @@ def paired(
     return summarized(name, unit, ours, theirs, ratios, bar=bar, higher_is_better=higher_is_better)
 
 
+def from_rounds(
+    name: str, *, unit: str, ours: list[float], theirs: list[float], bar: float, higher_is_better: bool = True
+) -> Result:
+    """A result from figures measured elsewhere, round by round (several rows that share one run of servers)."""
+    ratios = [k / b for k, b in zip(ours, theirs, strict=True)]
+    return summarized(name, unit, ours, theirs, ratios, bar=bar, higher_is_better=higher_is_better)
+
+
 def summarized(name, unit, ours, theirs, ratios, *, bar, higher_is_better) -> Result:
     """One row from per-round figures: medians of both sides, the median ratio and its spread."""
     return Result(

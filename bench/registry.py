@@ -10,6 +10,7 @@ MODULES = (
     "bench.vault_crypto",
     "bench.vault_pages",
     "bench.api",
+    "bench.api_openbao",
     "bench.telemetry",
     "bench.telemetry_e2e",
     "bench.telemetry_influx",

@@ -1,6 +1,7 @@
 """A real gunicorn for the web benchmarks: config/gunicorn.conf.py on a free loopback port, against the bench stack."""
 
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import psutil
 
@@ -58,7 +60,7 @@ def gunicorn(
         command += ["--threads", str(threads)]
     if workers:
         command += ["--workers", str(workers)]
-    expected_workers = workers or int(child_env.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
+    expected_workers = workers or _configured_workers(child_env)
     with tempfile.NamedTemporaryFile(prefix="keyhold-bench-gunicorn-", suffix=".log") as log:
         process = subprocess.Popen(
             [*command, "config.wsgi"],
@@ -74,6 +76,12 @@ def gunicorn(
             yield server
         finally:
             reaper.stop_popen(process, signum=signal.SIGTERM, grace=10)
+
+
+def _configured_workers(env: dict) -> int:
+    """How many workers config/gunicorn.conf.py starts in `env` (its own default when WEB_CONCURRENCY is unset)."""
+    with mock.patch.dict(os.environ, env, clear=True):
+        return runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))["workers"]
 
 
 def _wait_ready(process: subprocess.Popen, server: Server, log: Path) -> None:

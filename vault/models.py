@@ -56,6 +56,8 @@ class Secret(models.Model):
     # Lower-cased path, tags and current field names, one per line: what search matches (never values).
     search_text = models.TextField(blank=True, default="", editable=False)
     current_version = models.PositiveIntegerField(default=0)
+    # Metadata changes so far (KV v2's current_metadata_version, which the Vault CLI shows).
+    metadata_version = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(default=timezone.now)
 

@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from accounts import tokencache
 from accounts.models import ApiToken, RecoveryCode, TOTPDevice
 from accounts.services.audit import Action, audit_record
 
@@ -41,6 +42,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
                 target=f"{token.name} ({token.prefix}) of {token.user.email}",
             )
             revoked += 1
+        tokencache.tokens_changed()
         self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
 
 

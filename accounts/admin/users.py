@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts import tokencache
 from accounts.forms import UserChangeAdminForm, UserCreationAdminForm
 from accounts.models import User
 from accounts.selectors import locked_user_ids, user_lockout_seconds, users_with_twofactor
@@ -75,6 +76,15 @@ class UserAdmin(BaseUserAdmin):
 
     def save_model(self, request, obj, form, change):
         user_save_by_staff(user=obj, changed_fields=list(form.changed_data), staff=request.user, request=request)
+
+    # A deleted user's tokens go with the row; cached copies in other processes must go at once too.
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        tokencache.tokens_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        tokencache.tokens_changed()
 
     @admin.action(description="Clear sign-in lockout of selected users")
     def clear_lockout(self, request, queryset):

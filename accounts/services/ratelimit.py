@@ -11,6 +11,20 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 
 
+def rate_key(subject: str, *, now: float | None = None) -> str:
+    """The counter of `subject` for the window `now` falls in (it expires a second after the window)."""
+    now = time.time() if now is None else now
+    return f"keyhold:ratelimit:{subject}:{int(now) // WINDOW_SECONDS}"
+
+
+def rate_verdict(*, count: int | None, limit: int, now: float | None = None) -> int | None:
+    """Seconds until the window ends when `count` (None: not counted, Redis down) is over `limit`, else None."""
+    if count is None or limit <= 0 or count <= limit:
+        return None
+    now = time.time() if now is None else now
+    return max(1, (int(now) // WINDOW_SECONDS + 1) * WINDOW_SECONDS - int(now))
+
+
 def rate_take(*, subject: str, limit: int, now: float | None = None) -> int | None:
     """Count one request by `subject`; seconds until its window ends when it is over `limit`, else None.
 
@@ -20,8 +34,7 @@ def rate_take(*, subject: str, limit: int, now: float | None = None) -> int | No
     if limit <= 0:
         return None
     now = time.time() if now is None else now
-    window = int(now) // WINDOW_SECONDS
-    key = f"keyhold:ratelimit:{subject}:{window}"
+    key = rate_key(subject, now=now)
     try:
         pipe = get_redis_connection("default").pipeline()
         pipe.incr(key)
@@ -30,6 +43,4 @@ def rate_take(*, subject: str, limit: int, now: float | None = None) -> int | No
     except RedisError:
         logger.warning("api rate limit unavailable: cache unreachable")
         return None
-    if count <= limit:
-        return None
-    return max(1, (window + 1) * WINDOW_SECONDS - int(now))
+    return rate_verdict(count=count, limit=limit, now=now)

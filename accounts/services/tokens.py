@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import tokencache
 from accounts.models import ApiToken
 from accounts.services.audit import Action, audit_record
 
@@ -82,7 +83,8 @@ def token_create(
 def token_revoke(*, user, token_id: int, request=None) -> bool:
     """Revoke one of `user`'s own tokens; False when there is no such live token of theirs.
 
-    A revoked token is refused from the next request on; the row stays for the list and audit trail.
+    A revoked token is refused from the next request on, in every process (tokencache); the row stays for the
+    list and audit trail.
     """
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id, revoked_at__isnull=True).first()
@@ -91,17 +93,22 @@ def token_revoke(*, user, token_id: int, request=None) -> bool:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(action=Action.TOKEN_REVOKED, actor=user, request=request, target=f"{token.name} ({token.prefix})")
+        tokencache.tokens_changed()
     return True
 
 
 def token_mark_used(*, token: ApiToken, ip: str | None) -> None:
-    """Record the token's last use, at most once a minute (a single conditional UPDATE, no read)."""
+    """Record the token's last use, at most once a minute (a single conditional UPDATE, no read).
+
+    `token.last_used_at` is set to the time recorded, so a caller holding the token knows it is fresh.
+    """
     now = timezone.now()
     if token.last_used_at and now - token.last_used_at < LAST_USED_RESOLUTION:
         return
     ApiToken.objects.filter(pk=token.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     ).update(last_used_at=now, last_used_ip=ip)
+    token.last_used_at = now
 
 
 def token_renew(*, token: ApiToken, increment: timedelta) -> ApiToken | None:
@@ -113,4 +120,6 @@ def token_renew(*, token: ApiToken, increment: timedelta) -> ApiToken | None:
         return None
     token.expires_at = min(timezone.now() + increment, token.renewable_until)
     ApiToken.objects.filter(pk=token.pk).update(expires_at=token.expires_at)
+    # Cached copies hold the old expiry: a renewal that shortens it must take effect everywhere too.
+    tokencache.tokens_changed()
     return token

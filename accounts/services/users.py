@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from accounts import tokencache
 from accounts.services.audit import Action, audit_record
 from accounts.services.limits import LOGIN_ACCOUNT
 from accounts.services.login import account_subject
@@ -10,18 +11,20 @@ from accounts.services.throttle import throttle_clear
 
 
 def user_save_by_staff(*, user, changed_fields: list[str], staff, request) -> None:
-    """Save staff's edits to `user`. A user who is (now) inactive loses every session at once."""
+    """Save staff's edits to `user`. A user who is (now) inactive loses every session and API token use at once."""
     with transaction.atomic():
         user.save()
+        tokencache.tokens_changed()
     if "is_active" in changed_fields and not user.is_active:
         user_sessions_end(user=user, staff=staff, request=request)
 
 
 def user_deactivate(*, user, staff, request) -> None:
-    """Disable `user` and end all their sessions; sign-in refuses inactive users from then on."""
+    """Disable `user` and end all their sessions; sign-in and their API tokens are refused from then on."""
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
+        tokencache.tokens_changed()
     user_sessions_end(user=user, staff=staff, request=request)
 
 

@@ -288,11 +288,15 @@ def test_outside_a_transaction_an_append_is_one_statement_after_the_first(keyrin
     if connection.vendor != "postgresql":
         pytest.skip("the one-statement append is PostgreSQL's")
     audit_record(action=Action.LOGIN, email="first@example.test")  # learns where the head is
+    _appends(1)  # and prepares the statement on this connection, if an earlier test has not
     with CaptureQueriesContext(connection) as queries:
         _appends(3)
     assert len(queries) == 3, [query["sql"][:60] for query in queries]
-    assert all(query["sql"].startswith("WITH moved AS (UPDATE") for query in queries)
-    assert verify_output() == "4 records, chain intact"
+    assert all(query["sql"].startswith("EXECUTE keyhold_audit_append_1 ") for query in queries)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = 'keyhold_audit_append_1'")
+        assert "AS WITH moved AS (UPDATE" in cursor.fetchone()[0]
+    assert verify_output() == "5 records, chain intact"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -306,9 +310,9 @@ def test_a_head_moved_by_another_writer_is_noticed_and_appended_after(keyring_se
     auditwrite._last_head.update(remembered)
     with CaptureQueriesContext(connection) as queries:
         event = audit_record(action=Action.LOGOUT, actor=people[1])
-    # The compare and swap changed nothing, so the locked way appended after the real head.
-    assert queries[0]["sql"].startswith("WITH moved AS (UPDATE")
-    assert any("FOR UPDATE" in query["sql"] for query in queries[1:])
+    # The compare and swap changed nothing and answered where the head really is; the second one, MACed against
+    # that, appended after it. No lock was taken for it.
+    assert [query["sql"].split()[:2] for query in queries] == [["EXECUTE", "keyhold_audit_append_1"]] * 2
     assert event.seq == 5
     assert verify_output() == "5 records, chain intact"
     # And the next append is one statement again.

@@ -113,13 +113,18 @@ def test_metadata_read_update_delete(vault):
     assert metadata["max_versions"] == 3
     assert metadata["custom_metadata"] == {"owner": "team-a"}
     assert metadata["current_version"] == 1
-    assert metadata["oldest_version"] == 1
+    # Vault's meaning: 0 until max_versions prunes a version (below), then the oldest one kept.
+    assert metadata["oldest_version"] == 0
+    assert metadata["current_metadata_version"] == 1
+    assert metadata["metadata_cas_required"] is False
     assert metadata["cas_required"] is False
     assert metadata["delete_version_after"] == "0s"
     assert read(vault, "m")["data"]["metadata"]["custom_metadata"] == {"owner": "team-a"}
     for value in "abcd":
         kv(vault).create_or_update_secret(path="m", secret={"k": value})
-    assert sorted(kv(vault).read_secret_metadata(path="m")["data"]["versions"]) == ["3", "4", "5"]
+    pruned = kv(vault).read_secret_metadata(path="m")["data"]
+    assert sorted(pruned["versions"]) == ["3", "4", "5"]
+    assert pruned["oldest_version"] == 3
 
     with pytest.raises(hvac.exceptions.InvalidRequest):
         kv(vault).update_metadata(path="m", custom_metadata={f"k{i}": "v" for i in range(65)})

@@ -1,5 +1,5 @@
-"""config/gunicorn.conf.py: processes from WEB_CONCURRENCY, workers recycled with jitter, heartbeat files
-in RAM, a graceful stop that ends before Docker's SIGKILL, and MongoDB connected after the fork only."""
+"""config/gunicorn.conf.py: processes from WEB_CONCURRENCY, kept-alive connections, workers recycled with jitter,
+heartbeat files in RAM, a graceful stop that ends before Docker's SIGKILL, and MongoDB connected after the fork only."""
 
 import os
 import runpy
@@ -8,7 +8,17 @@ from telemetry import mongo
 from tests.containers.files import ROOT, service, stage_env, stages
 
 CONF = ROOT / "config" / "gunicorn.conf.py"
-SETTINGS_READ = ("WEB_CONCURRENCY", "GUNICORN_BIND", "GUNICORN_MAX_REQUESTS", "GUNICORN_TIMEOUT", "HOST", "PORT")
+SETTINGS_READ = (
+    "WEB_CONCURRENCY",
+    "GUNICORN_BIND",
+    "GUNICORN_MAX_REQUESTS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_THREADS",
+    "GUNICORN_KEEPALIVE",
+    "GUNICORN_WORKER_CONNECTIONS",
+    "HOST",
+    "PORT",
+)
 
 
 def load(monkeypatch, **env: str) -> dict:
@@ -22,6 +32,13 @@ def load(monkeypatch, **env: str) -> dict:
 def test_workers_default_to_twice_the_cores_plus_one_and_follow_web_concurrency(monkeypatch):
     assert load(monkeypatch)["workers"] == 2 * (os.cpu_count() or 1) + 1
     assert load(monkeypatch, WEB_CONCURRENCY="3")["workers"] == 3
+
+
+def test_api_connections_are_kept_alive_and_the_app_loads_before_forking(monkeypatch):
+    conf = load(monkeypatch)
+    assert conf["keepalive"] > 0
+    assert conf["worker_connections"] > conf["threads"], "gunicorn keeps alive only what exceeds the threads"
+    assert conf["preload_app"] is True
 
 
 def test_binds_where_the_image_says_and_logs_to_stdout(monkeypatch):

@@ -3,9 +3,10 @@
 import json
 import uuid
 
+import orjson
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
-from django.utils.cache import add_never_cache_headers
+from django.http import HttpResponse
+from django.utils.http import http_date
 
 # KV v2 bodies hold one secret version (VAULT_MAX_SECRET_BYTES of text) plus JSON escaping, which can make
 # a character six bytes ("\u0001"); anything larger is refused before it is read.
@@ -24,12 +25,27 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+# What django.utils.cache.add_never_cache_headers writes, set directly: patching them header by header cost more
+# than encoding the whole answer (every API answer carries them).
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
 def _finish(response: HttpResponse) -> HttpResponse:
-    add_never_cache_headers(response)
+    response.headers["Expires"] = http_date()
+    response.headers["Cache-Control"] = NEVER_CACHE
     return response
 
 
-def envelope(data: dict | None = None, *, auth: dict | None = None, status: int = 200, **extra) -> JsonResponse:
+def _json(body: dict, status: int) -> HttpResponse:
+    """`body` as JSON: orjson, about ten times faster than the json module here, unless it cannot encode a value."""
+    try:
+        content = orjson.dumps(body)
+    except (orjson.JSONEncodeError, TypeError):
+        content = json.dumps(body).encode()
+    return HttpResponse(content, content_type="application/json", status=status)
+
+
+def envelope(data: dict | None = None, *, auth: dict | None = None, status: int = 200, **extra) -> HttpResponse:
     """Vault's response envelope around `data` (and `auth` for logins); `extra` adds top-level keys."""
     body = {
         "request_id": str(uuid.uuid4()),
@@ -42,15 +58,15 @@ def envelope(data: dict | None = None, *, auth: dict | None = None, status: int 
         "auth": auth,
         **extra,
     }
-    return _finish(JsonResponse(body, status=status))
+    return _finish(_json(body, status))
 
 
 def no_content() -> HttpResponse:
     return _finish(HttpResponse(status=204))
 
 
-def error_response(status: int, messages: list[str], headers: dict[str, str] | None = None, **extra) -> JsonResponse:
-    response = JsonResponse({"errors": messages, **extra}, status=status)
+def error_response(status: int, messages: list[str], headers: dict[str, str] | None = None, **extra) -> HttpResponse:
+    response = _json({"errors": messages, **extra}, status)
     for name, value in (headers or {}).items():
         response[name] = value
     return _finish(response)

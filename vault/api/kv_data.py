@@ -140,12 +140,31 @@ def data_delete(request, route):
     return no_content()
 
 
+MAX_VERSIONS_LISTED = 1000
+NO_VERSIONS = "no version number provided: versions must be 1 to 1000 version numbers"
+
+
+def _version_number(value: object) -> int:
+    # A numeric string is how the Vault CLI sends each number (`-versions=5` is ["5"]); JSON true is not a number.
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    return int_field(value, name="versions", minimum=1)
+
+
+def versions_list(raw: object) -> list[int]:
+    """Version numbers in every form Vault's API takes: a number, a numeric string, a comma-separated string
+    ("1,2"; empty items skipped), or a list of numbers and numeric strings. ApiError 400 otherwise."""
+    if isinstance(raw, str):
+        raw = [item for item in raw.split(",", MAX_VERSIONS_LISTED + 1) if item]
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw or len(raw) > MAX_VERSIONS_LISTED:
+        raise ApiError(400, NO_VERSIONS)
+    return [_version_number(value) for value in raw]
+
+
 def _versions(request) -> list[int]:
-    body = json_body(request, allowed={"versions"})
-    versions = body.get("versions")
-    if not isinstance(versions, list) or not versions or len(versions) > 1000:
-        raise ApiError(400, "no version number provided: versions must be a list of 1 to 1000 numbers")
-    return [int_field(v, name="versions", minimum=1) for v in versions]
+    return versions_list(json_body(request, allowed={"versions"}).get("versions"))
 
 
 def _versions_op(service):

@@ -62,9 +62,23 @@ def _op(summary: str, *, ok: str = "200", body: dict | None = None, params: tupl
     return operation
 
 
+_TOKEN = {"token": {"type": "string"}}
+_ACCESSOR = {"accessor": {"type": "string"}}
+_INCREMENT = {"increment": {"type": "string", "example": "1h"}}
+
+
 def _document() -> dict:
     kv = (_MOUNT, _PATH)
-    numbers = {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"type": "integer", "minimum": 1}}
+    number = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    text = {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}
+    # What Vault takes, and the Vault CLI sends (["5"]): numbers, numeric strings, "1,2", or a list of them.
+    numbers = {
+        "oneOf": [
+            number,
+            {"type": "string", "pattern": "^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})*$"},
+            {"type": "array", "minItems": 1, "maxItems": 1000, "items": {"oneOf": [number, text]}},
+        ]
+    }
     versions = _body({"versions": numbers}, required=("versions",))
     data_body = {"data": _STRINGS, "options": _CAS_OPTIONS}
     metadata = {**_SETTINGS, "custom_metadata": {**_STRINGS, "maxProperties": 64}}
@@ -137,6 +151,18 @@ def _document() -> dict:
                 "post": _op("Extend a login token", body=_body({"increment": {"type": "string", "example": "1h"}}))
             },
             "/v1/auth/token/revoke-self": {"post": _op("Revoke the calling token", ok="204")},
+            **{
+                f"/v1/auth/token/{operation}": {"post": _op(summary, ok=ok, body=_body(fields, required=required))}
+                for operation, summary, ok, fields, required in (
+                    ("lookup", "Another token of the caller's, by value", "200", _TOKEN, ("token",)),
+                    ("lookup-accessor", "Another token of the caller's, by accessor", "200", _ACCESSOR, ("accessor",)),
+                    ("renew", "Extend a token of the caller's", "200", {**_TOKEN, **_INCREMENT}, ("token",)),
+                    ("renew-accessor", "Extend a token by accessor", "200", {**_ACCESSOR, **_INCREMENT}, ("accessor",)),
+                    ("revoke", "Revoke a token of the caller's", "204", _TOKEN, ("token",)),
+                    ("revoke-accessor", "Revoke a token by accessor", "200", _ACCESSOR, ("accessor",)),
+                    ("revoke-orphan", "Revoke a token of the caller's", "204", _TOKEN, ("token",)),
+                )
+            },
         },
         "components": {
             "securitySchemes": {

@@ -81,6 +81,17 @@ TOKEN_SELF = {
     "renew-self": {"POST": auth.renew_self, "PUT": auth.renew_self},
     "revoke-self": {"POST": auth.revoke_self, "PUT": auth.revoke_self},
 }
+# Another token of the caller's (by value or accessor): only a token not limited to path prefixes may, reading to
+# look up and writing to renew or revoke. The operation's name goes to the handler in Route.name.
+TOKEN_OTHER = {
+    "lookup": ({"POST": auth.lookup_other, "PUT": auth.lookup_other}, READ),
+    "lookup-accessor": ({"POST": auth.lookup_other, "PUT": auth.lookup_other}, READ),
+    "renew": ({"POST": auth.renew_other, "PUT": auth.renew_other}, WRITE),
+    "renew-accessor": ({"POST": auth.renew_other, "PUT": auth.renew_other}, WRITE),
+    "revoke": ({"POST": auth.revoke_other, "PUT": auth.revoke_other}, WRITE),
+    "revoke-accessor": ({"POST": auth.revoke_other, "PUT": auth.revoke_other}, WRITE),
+    "revoke-orphan": ({"POST": auth.revoke_other, "PUT": auth.revoke_other}, WRITE),
+}
 MOUNT_ADMIN = {"GET": system.mount_read, "POST": system.mount_create, "DELETE": system.mount_delete}
 LOGIN = {"POST": auth.userpass_login, "PUT": auth.userpass_login}
 
@@ -103,6 +114,9 @@ def route_for(*, path_info: str, method: str) -> Route:
             return Route(_pick(LOGIN, method), name=username, public=True)
         case ["auth", "token", operation] if operation in TOKEN_SELF:
             return Route(_pick(TOKEN_SELF[operation], method))
+        case ["auth", "token", operation] if operation in TOKEN_OTHER:
+            table, actions = TOKEN_OTHER[operation]
+            return Route(_pick(table, method), actions=actions, name=operation)
         case ["sys" | "auth", *_]:
             raise _not_found(where)
         case [mount, operation, *rest] if operation in KV_ROUTES:

@@ -74,15 +74,23 @@ def version_metadata(version: SecretVersion, *, secret: Secret, mount: Mount) ->
 
 
 def secret_metadata(secret: Secret, versions: list[SecretVersion], *, mount: Mount) -> dict:
-    """KV v2's metadata of a secret: settings, version numbers and each version's times (no field names)."""
+    """KV v2's metadata of a secret: settings, version numbers and each version's times (no field names).
+
+    As OpenBao answers: `oldest_version` stays 0 until max_versions has pruned a version, then names the oldest
+    one kept; `current_metadata_version` counts metadata writes; metadata check-and-set (an OpenBao extension)
+    is never required here.
+    """
+    oldest = min((v.version for v in versions), default=0)
     return {
         "cas_required": secret.cas_required,
         "created_time": timestamp(secret.created),
+        "current_metadata_version": secret.metadata_version,
         "current_version": secret.current_version,
         "custom_metadata": secret.custom_metadata or None,
         "delete_version_after": duration_text(secret.delete_version_after),
         "max_versions": secret.max_versions or 0,
-        "oldest_version": min((v.version for v in versions), default=0),
+        "metadata_cas_required": False,
+        "oldest_version": oldest if oldest > 1 else 0,
         "updated_time": timestamp(secret.updated),
         "versions": {
             str(v.version): {

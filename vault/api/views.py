@@ -5,8 +5,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.services.ratelimit import rate_take
-from accounts.tokenauth import authenticate_token
+from accounts.tokenauth import api_authenticate
 from vault.api.errors import vault_error_response
 from vault.api.http import ApiError, error_response
 from vault.api.routing import route_for
@@ -27,13 +26,14 @@ def _serve(request):
     route = route_for(path_info=request.path_info, method=_method(request))
     if route.public:
         return route.handler(request, route)
-    principal = authenticate_token(request)
+    # One Redis round trip counts the request and tells whether a cached token is still good (accounts.tokencache).
+    authenticated = api_authenticate(request, rate_limit=settings.VAULT_API_RATE_LIMIT)
+    principal = authenticated.principal
     # Vault answers a missing, unknown, expired or revoked token like any other denial: 403, no detail.
     if principal is None or not principal.user.email_verified:
         raise ApiError(403, PERMISSION_DENIED)
-    retry_after = rate_take(subject=f"token:{principal.token.pk}", limit=settings.VAULT_API_RATE_LIMIT)
-    if retry_after:
-        raise ApiError(429, "rate limit quota exceeded", headers={"Retry-After": str(retry_after)})
+    if authenticated.retry_after:
+        raise ApiError(429, "rate limit quota exceeded", headers={"Retry-After": str(authenticated.retry_after)})
     # Checked before any lookup, so a token learns nothing about paths it may not use (no 404 vs 403).
     for action in route.actions:
         if not principal.allows(action=action, path=route.policy_path):

@@ -5,9 +5,9 @@ from functools import cache
 from django.db import connection, connections
 from django.db.models import QuerySet
 
+from config.prepared import prepared_fetchone
 from vault.models import DEFAULT_MOUNT, Mount, Secret, SecretVersion
 from vault.services.errors import SecretNotFound, VersionNotFound
-from vault.services.prepared import prepared_fetchone
 from vault.services.rowread import column_list, converted
 from vault.services.validation import path_normalize
 
@@ -45,7 +45,7 @@ def version_get(*, secret: Secret, version: int | None) -> SecretVersion:
 # The reveal's hot read as one hand-written query: Django builds the equivalent join in about as long as the
 # database takes to run it (bench vault_reveal measured 865 µs through the ORM, 383 µs raw), and RawQuerySet
 # spends another 300 µs a call finding columns and converters (vault.services.rowread reads the row instead).
-# On PostgreSQL it is a prepared statement (vault.services.prepared): planning this join took 240 µs of the
+# On PostgreSQL it is a prepared statement (config.prepared): planning this join took 240 µs of the
 # 260 µs the server spent on it. The columns are listed, not v.*, so a column added by a migration leaves the
 # prepared statement's result as it was.
 # The secret's and its mount's delete_version_after come along (the mount row may not exist yet: default 0).

@@ -284,8 +284,8 @@ def secret_metadata_update(
             return secret
         current = secret.versions.filter(version=secret.current_version).values_list("field_names", flat=True)
         secret.search_text = search_text(path=secret.path, tags=secret.tags, field_names=next(iter(current), []))
-        secret.updated = timezone.now()
-        secret.save(update_fields=[*changed, "search_text", "updated"])
+        secret.updated, secret.metadata_version = timezone.now(), secret.metadata_version + 1
+        secret.save(update_fields=[*changed, "search_text", "updated", "metadata_version"])
         _prune(secret, mount=settings_)
         _audit(Action.SECRET_METADATA, owner=owner, secret=secret, request=request, changed=changed)
     return secret

@@ -1,4 +1,8 @@
-"""Server-side prepared statements on PostgreSQL: a hot read parsed and planned once per connection, not per call."""
+"""Server-side prepared statements on PostgreSQL: a hot statement parsed and planned once per connection, not per call.
+
+Shared by the apps (the reveal's lookup in vault, the audit append in accounts), so it lives with the project's
+infrastructure rather than in either.
+"""
 
 import itertools
 import re
@@ -17,12 +21,21 @@ def prepared_fetchone(connection, *, name: str, types: tuple[str, ...], sql: str
     Prepared only on PostgreSQL outside a transaction; elsewhere the query runs plainly. There a failed EXECUTE
     aborts nothing, so a statement the server no longer has or can no longer run as prepared (DISCARD ALL; a
     selected column's type changed by a migration) is dropped and the query runs plainly, to be prepared again
-    on the next call.
+    on the next call. Such an EXECUTE fails before the statement runs, so running it again changes nothing twice.
     """
+    return _run(connection, name=name, types=types, sql=sql, params=params, fetch=lambda cursor: cursor.fetchone())
+
+
+def prepared_fetchall(connection, *, name: str, types: tuple[str, ...], sql: str, params: list) -> list:
+    """Every row of `sql`, as `prepared_fetchone` runs it."""
+    return _run(connection, name=name, types=types, sql=sql, params=params, fetch=lambda cursor: cursor.fetchall())
+
+
+def _run(connection, *, name, types, sql, params, fetch):
     with connection.cursor() as cursor:
         if not _usable(connection):
             cursor.execute(sql, params)
-            return cursor.fetchone()
+            return fetch(cursor)
         prepared = _prepared_names(connection)
         if name not in prepared:
             cursor.execute(f"PREPARE {name} ({', '.join(types)}) AS {_numbered(sql)}")
@@ -35,7 +48,7 @@ def prepared_fetchone(connection, *, name: str, types: tuple[str, ...], sql: str
             prepared.clear()
             cursor.execute("DEALLOCATE ALL")
             cursor.execute(sql, params)
-        return cursor.fetchone()
+        return fetch(cursor)
 
 
 def _usable(connection) -> bool:

@@ -40,7 +40,7 @@ def batch_submit(batch: Batch) -> None:
     """
     batch_check_size(len(batch.readings))
     if batch.readings:
-        readings_enqueue(batch.readings)
+        readings_enqueue(batch.readings, one_task=True)
     counts: dict[int, tuple[int, str]] = {}
     for rejection in batch.rejections:
         rejected, _ = counts.get(rejection.sensor_id, (0, ""))

@@ -19,14 +19,15 @@ class BrokerUnavailable(RuntimeError):
     retry_after = RETRY_AFTER_SECONDS
 
 
-def readings_enqueue(readings: list[list]) -> int:
-    """Send wire-form readings as TELEMETRY_TASK_BATCH-sized tasks; return how many tasks were sent.
+def readings_enqueue(readings: list[list], *, one_task: bool = False) -> int:
+    """Send wire-form readings as TELEMETRY_TASK_BATCH-sized tasks (or all in one); return how many were sent.
 
     Returns only after the broker accepted every batch, each with a batch id of its own. If it fails
     part-way, the caller may retry the whole lot: a reading queued twice is stored twice, but readers
-    show it once (same series, time and seq: the later batch's copy wins, telemetry.buckets).
+    show it once (same series, time and seq: the later batch's copy wins, telemetry.buckets). An HTTP
+    request's readings go as one task (`one_task`), so a refused request queued none of them.
     """
-    return _publish(tasks.store_batch, readings, "readings")
+    return _publish(tasks.store_batch, readings, "readings", size=len(readings) if one_task else None)
 
 
 def columns_enqueue(series: list[list]) -> None:

@@ -5,6 +5,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 
 from telemetry.services.rejects import UNKNOWN_SENSOR, rejects_since
 from tests.telemetry import ingest_support
@@ -222,3 +223,25 @@ def test_the_error_list_is_bounded(post, broker_queue):
 def test_an_empty_body_has_no_media_type_and_is_415(post, broker_queue):
     assert post(b"").status_code == 415
     assert broker_queue() == []
+
+
+@pytest.mark.parametrize("kind", ["json", "plain line protocol", "escaped line protocol"])
+def test_a_request_is_queued_as_one_task_so_a_refused_one_queued_nothing(
+    post, client, sensor, broker_queue, ingest_broker, settings, kind
+):
+    settings.TELEMETRY_TASK_BATCH = 10
+    _sensor, token = sensor
+    now = time.time_ns()
+    broker = redis.Redis.from_url(ingest_broker.url)
+    if kind == "json":
+        response = post([{"metric": "m", "value": i, "ts": now / 1e9 - i} for i in range(50)])
+    else:
+        measurement = "m" if kind == "plain line protocol" else "m\\ x"
+        body = "\n".join(f"{measurement} value={i} {now - i}" for i in range(50)).encode()
+        response = client.post(
+            ingest_support.V2, data=body, content_type="text/plain", headers={"Authorization": f"Token {token}"}
+        )
+    assert response.status_code == 204
+    assert broker.llen("telemetry") == 1
+    assert len(broker_queue()) == 50
+    broker.close()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.processes import running
 from devstack.ports import LOOPBACK, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,20 +75,13 @@ def influxd() -> Iterator[InfluxDB]:
         http_port, rpc_port = free_port(), free_port()
         config = Path(data) / "influxdb.conf"
         config.write_text(CONFIG.format(host=LOOPBACK, rpc_port=rpc_port, http_port=http_port, data=data))
-        log = (Path(data) / "influxd.log").open("wb")
-        process = subprocess.Popen([binary, "-config", str(config)], stdout=log, stderr=log)
-        try:
+        with (
+            (Path(data) / "influxd.log").open("wb") as log,
+            running([binary, "-config", str(config)], stdout=log, stderr=log) as process,
+        ):
             server = InfluxDB(http_port)
             _wait_ready(server, process)
             yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
 
 
 def _wait_ready(server: InfluxDB, process: subprocess.Popen) -> None:

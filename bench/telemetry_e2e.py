@@ -30,6 +30,7 @@ from django.contrib.auth import get_user_model
 
 from bench.harness import compare
 from bench.listener import rcvbuf_errors
+from bench.processes import running
 from bench.telemetry import bucket_documents, readings_stored_at
 from config.celery import app as celery_app
 from devstack.ports import free_port
@@ -55,20 +56,6 @@ DATAGRAM_BYTES = 1400
 def _lines(count: int) -> list[bytes]:
     now = time.time_ns() - 3600 * 10**9
     return [f"environment,room=lab{i % 8} value={20 + i % 50 / 10} {now + i * 1000}".encode() for i in range(count)]
-
-
-@contextlib.contextmanager
-def _process(args: list[str], env: dict, stdout=subprocess.DEVNULL):
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.DEVNULL, text=True)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _wait(predicate, what: str, timeout: float = 60) -> None:
@@ -98,7 +85,7 @@ def _pipeline(spool: Path):
     worker += ["--concurrency", os.environ.get("BENCH_WORKER_CONCURRENCY", "2")]
     listener = [sys.executable, "manage.py", "telemetry_listener", "--host", "127.0.0.1", "--udp-port", "0"]
     listener += ["--tcp-port", "0", "--spool-dir", str(spool)]
-    with _process(web, env), _process(worker, env), _process(listener, env, stdout=subprocess.PIPE) as sockets:
+    with running(web, env=env), running(worker, env=env), running(listener, env=env, stdout=subprocess.PIPE) as sockets:
         # "listening udp=HOST:PORT tcp=HOST:PORT", once the ports are bound.
         udp = sockets.stdout.readline().split()[1].split("=", 1)[1].rsplit(":", 1)
         _wait(lambda: _web_answers(port), "gunicorn")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
-from bench.harness import Result, smoke, summarized
+from bench.harness import Result, from_rounds, smoke
 from bench.influxd import influxd
 from bench.telemetry import stored_count
 from bench.telemetry_e2e import _pipeline, post_bodies
@@ -84,7 +84,7 @@ def telemetry_vs_influxdb() -> list[Result]:
     readings = BODIES * BODY_LINES * 2
     user = get_user_model().objects.create_user(email="bench-influx@example.test", password="x" * 20)
     base = time.time_ns() - 3 * 3600 * 10**9
-    accepted, stored, accepted_ratios, stored_ratios = [], [], [], []
+    accepted, stored = [], []
     try:
         sensor, token = sensor_create(owner=user, name="bench-influx")
         mongo.connect()
@@ -104,8 +104,6 @@ def telemetry_vs_influxdb() -> list[Result]:
                     continue
                 accepted.append((ours[0], theirs[0]))
                 stored.append((ours[1], theirs[1]))
-                accepted_ratios.append(ours[0] / theirs[0])
-                stored_ratios.append(ours[1] / theirs[1])
     finally:
         mongo.connect()
         Bucket._get_collection().delete_many({"s": {"$in": list(user.sensors.values_list("pk", flat=True))}})
@@ -115,25 +113,13 @@ def telemetry_vs_influxdb() -> list[Result]:
         f"telemetry_vs_influxdb: Keyhold stores {ours_stored:,.0f} readings/s end to end "
         f"(target {TARGET_READINGS_PER_SECOND:,}); InfluxDB 1.6 {statistics.median(b for _, b in stored):,.0f}"
     )
+    rows = {
+        "telemetry_vs_influxdb": ("readings/s stored", stored, 0.10),
+        "telemetry_vs_influxdb_accepted": ("readings/s answered", accepted, 0.25),
+    }
     return [
-        summarized(
-            "telemetry_vs_influxdb",
-            "readings/s stored",
-            [k for k, _ in stored],
-            [b for _, b in stored],
-            stored_ratios,
-            bar=0.10,
-            higher_is_better=True,
-        ),
-        summarized(
-            "telemetry_vs_influxdb_accepted",
-            "readings/s answered",
-            [k for k, _ in accepted],
-            [b for _, b in accepted],
-            accepted_ratios,
-            bar=0.25,
-            higher_is_better=True,
-        ),
+        from_rounds(name, unit=unit, ours=[k for k, _ in pairs], theirs=[b for _, b in pairs], bar=bar)
+        for name, (unit, pairs, bar) in rows.items()
     ]
 
 

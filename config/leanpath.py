@@ -20,7 +20,7 @@ API_PREFIX = "/v1/"
 HEALTHZ = "/healthz"
 # The ingest endpoints, by exact path (what telemetry/api_urls.py routes them at).
 TOKEN_VIEWS = {
-    "/healthz": healthz,
+    HEALTHZ: healthz,
     "/write": write_v1,
     "/api/v2/write": write_v2,
     "/api/telemetry/readings": readings_post,

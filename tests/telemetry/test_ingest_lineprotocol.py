@@ -180,3 +180,18 @@ def test_wrong_methods_are_405_and_no_csrf_is_needed(sensor, url, broker_queue):
     assert strict.get(url).status_code == 405
     assert strict.delete(url).status_code == 405
     assert strict.post(url, data=lines(1), content_type="text/plain").status_code == 204
+
+
+def test_the_write_endpoints_skip_the_browser_middleware_but_not_the_host_check(write, client):
+    # Token-authenticated: no session is read or saved (config/leanpath.py), and a foreign Host is still 400.
+    response = write(b"temperature value=1")
+    assert response.status_code == 204
+    assert "Vary" not in response
+    assert not response.cookies
+    assert response["X-Frame-Options"] == "DENY"
+    assert (
+        client.post(
+            ingest_support.V2, data=b"t value=1", content_type="text/plain", HTTP_HOST="evil.example"
+        ).status_code
+        == 400
+    )

@@ -7,7 +7,7 @@ batch of bucket documents. telemetry_e2e_udp sends the same lines to a real `man
 telemetry_listener` instead, packed into datagrams of at most DATAGRAM_BYTES as Telegraf's UDP output
 packs them, each line with its token: the listener authenticates and forwards them in batches, and the
 worker parses and stores them. A round sends READINGS readings and ends when MongoDB holds every one
-(the sensor's bucket counts, added up every 10 ms); its figure is readings per second, printed beside
+(bench.telemetry.readings_stored_at); its figure is readings per second, printed beside
 the target of 100,000.
 
 The baseline is the least that storing them can cost: one pymongo `insert_many(ordered=False)` per

@@ -8,7 +8,7 @@ Celery worker with 2 processes, the MongoDB wire server.
 
 - telemetry_vs_influxdb: readings per second stored, end to end. InfluxDB answers 204 once a write is
   in its WAL and queryable, so its figure is its accepted rate (checked by counting after each round);
-  Keyhold's round ends when MongoDB holds every reading (counted from the buckets every 10 ms).
+  Keyhold's round ends when MongoDB holds every reading (bench.telemetry.readings_stored_at).
   Bar: >= 0.10. Keyhold's absolute rate is printed against the target of 100,000 readings/s.
 - telemetry_vs_influxdb_accepted: readings per second answered 204, both sides. Bar: >= 0.25.
 
@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 
 from bench.harness import Result, from_rounds, smoke
 from bench.influxd import influxd
-from bench.telemetry import stored_count
+from bench.telemetry import readings_stored_at, stored_count
 from bench.telemetry_e2e import _pipeline, post_bodies
 from telemetry import mongo
 from telemetry.documents import Bucket
@@ -39,7 +39,6 @@ SERIES = 100
 BODIES = 80  # 200,000 lines, 400,000 readings a round
 TARGET_READINGS_PER_SECOND = 100_000
 DATABASE = "bench"
-POLL_SECONDS = 0.01
 
 
 def _bodies(base_ns: int) -> list[bytes]:
@@ -56,13 +55,8 @@ def _bodies(base_ns: int) -> list[bytes]:
 def _keyhold_round(port: int, token: str, sensor_id: int, bodies: list[bytes], readings: int) -> tuple[float, float]:
     headers = {"Authorization": f"Token {token}", "Content-Type": "text/plain"}
     started, answered = post_bodies(port, f"/write?db={DATABASE}&precision=ns", bodies, headers)
-    deadline = time.monotonic() + 300
-    while (count := stored_count(sensor_id)) < readings:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"telemetry_vs_influxdb: {count} of {readings} readings stored after 300 s")
-        time.sleep(POLL_SECONDS)
-    stored = time.perf_counter()
-    if count != readings:
+    stored = readings_stored_at(sensor_id=sensor_id, count=readings, timeout=300)
+    if (count := stored_count(sensor_id)) != readings:
         raise RuntimeError(f"telemetry_vs_influxdb: {count} readings stored, {readings} sent")
     return readings / (answered - started), readings / (stored - started)
 

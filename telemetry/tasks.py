@@ -59,9 +59,9 @@ def store_batch(self, readings: list[list], batch: str | None = None) -> int:
 @shared_task(
     bind=True, max_retries=STORE_RETRIES, acks_late=True, reject_on_worker_lost=True, serializer=READINGS_SERIALIZER
 )
-def store_columns(self, series: list[list], batch: str | None = None) -> int:
+def store_columns(self, entries: list[list], batch: str | None = None) -> int:
     batch_id = _batch_id(self, batch)
-    return _store(self, lambda: columns.columns_store(series, batch_id=batch_id, task_id=self.request.id), series)
+    return _store(self, lambda: columns.columns_store(entries, batch_id=batch_id, task_id=self.request.id), entries)
 
 
 # Forwarded line protocol (services.lines): parsed here, then stored as store_batch stores readings.

@@ -30,12 +30,12 @@ def readings_enqueue(readings: list[list], *, one_task: bool = False) -> int:
     return _publish(tasks.store_batch, readings, "readings", size=len(readings) if one_task else None)
 
 
-def columns_enqueue(series: list[list]) -> None:
-    """Send one request's readings as columns ([sensor, metric, tags, times, values] per series) in one task.
+def columns_enqueue(entries: list[list]) -> None:
+    """Send one request's readings as columns (services.columns.columns_entries) in one task.
 
     One task, so that a refused request queued nothing: its client's retry then stores it once.
     """
-    _publish(tasks.store_columns, series, "series", size=max(1, len(series)))
+    _publish(tasks.store_columns, entries, "entries", size=max(1, len(entries)))
 
 
 def lines_enqueue(lines: list[list], *, batch_id: str | None = None) -> int:

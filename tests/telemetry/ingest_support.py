@@ -14,6 +14,7 @@ import redis
 from accounts.services.tokens import token_create
 from config.celery import READINGS_CONTENT_TYPE
 from devstack.servers.redis import BrokerRedisServer
+from telemetry.services.columns import entry_check
 from telemetry.services.sensors import sensor_create
 from tests.broker import publishing_to
 
@@ -23,7 +24,7 @@ QUEUE = "telemetry"
 def queued_readings(url: str) -> list[list]:
     """Take every task off the broker's telemetry queue at `url` and return the readings they carry.
 
-    A plain line-protocol body travels as columns, one series each: unpacked here into readings.
+    A plain line-protocol body travels as columns (telemetry.services.columns): unpacked here into readings.
     """
     broker = redis.Redis.from_url(url)
     readings = []
@@ -33,8 +34,10 @@ def queued_readings(url: str) -> list[list]:
         args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
         assert len(kwargs["batch"]) == 24
         if message["headers"]["task"] == "telemetry.tasks.store_columns":
-            for sensor_id, metric, tags, times, values in args[0]:
-                readings += [[sensor_id, metric, t, v, 0, tags] for t, v in zip(times, values, strict=True)]
+            for entry in args[0]:
+                sensor_id, tags, times, metrics = entry_check(entry)
+                for metric, values in metrics:
+                    readings += [[sensor_id, metric, t, v, 0, tags] for t, v in zip(times, values, strict=True)]
         else:
             readings.extend(args[0])
     broker.close()

@@ -12,6 +12,8 @@ from telemetry.buckets import (
     series_digest,
     tags_canonical,
 )
+from telemetry.readings import ReadingRejected
+from telemetry.services.columns import columns_entries, entry_check
 
 HOUR = BUCKET_SPAN_NS
 BASE = 1_790_000_000 * 1_000_000_000 // HOUR * HOUR  # on a whole hour
@@ -106,3 +108,44 @@ def test_a_sum_beyond_int64_becomes_a_float_as_bson_cannot_hold_it():
 def test_batch_ids_sort_by_time():
     assert batch_id_new(1) < batch_id_new(2) < batch_id_new(10**18)
     assert len(batch_id_new()) == 24
+
+
+def test_columns_share_a_heads_times_sent_as_differences_and_come_back_whole():
+    times = [BASE + 5, BASE + 1005, BASE + 2005, BASE + 7]
+    series = [("env.temp", {"host": "a"}, times, [1.0, 2.0, 3.0, 4.0]), ("env.hum", {"host": "a"}, times, [1, 2, 3, 4])]
+    (entry,) = columns_entries(3, series)
+    assert entry == [
+        3,
+        {"host": "a"},
+        [BASE + 5, 1000, 1000, -1998],
+        [["env.temp", [1.0, 2.0, 3.0, 4.0]], ["env.hum", [1, 2, 3, 4]]],
+    ]
+    assert entry_check(entry) == (
+        3,
+        {"host": "a"},
+        times,
+        [("env.temp", [1.0, 2.0, 3.0, 4.0]), ("env.hum", [1, 2, 3, 4])],
+    )
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        [3, None, [BASE], [["m", [1.0, 2.0]]]],  # a value too many
+        [3, None, [], [["m", []]]],
+        [3, None, [BASE, "1"], [["m", [1.0, 2.0]]]],
+        [3, None, [2**63 - 1, 1], [["m", [1.0, 2.0]]]],  # past int64 once added up
+        [3, None, [BASE], [["m", [float("inf")]]]],
+        [3, None, [BASE], [["m", [2**64]]]],
+        [3, {"$x": "y"}, [BASE], [["m", [1.0]]]],
+        [True, None, [BASE], [["m", [1.0]]]],
+        [3, None, [BASE], [["", [1.0]]]],
+        [3, None, [BASE], []],
+        [3, None, [BASE], [["m", [1.0], "extra"]]],
+        [3, None, [BASE], [["m", [{"$where": 1}]]]],
+        "garbage",
+    ],
+)
+def test_a_malformed_entry_is_refused_with_a_reason(entry):
+    with pytest.raises(ReadingRejected):
+        entry_check(entry)

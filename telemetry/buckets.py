@@ -101,12 +101,14 @@ class Series:
         if self.seqs is not None:
             self.seqs.append(seq)
 
-    def extend(self, times: list[int], values: list) -> None:
-        """Readings with seq 0, already as columns (the line-protocol fast path)."""
+    def extend(self, times: list[int], values: list, seqs: list[int] | None = None) -> None:
+        """Readings already as columns; seqs None means all 0 (line protocol)."""
+        if seqs is not None and self.seqs is None:
+            self.seqs = [0] * len(self.times)
         self.times += times
         self.values += values
         if self.seqs is not None:
-            self.seqs += [0] * len(times)
+            self.seqs += [0] * len(times) if seqs is None else seqs
 
     def ordered(self) -> tuple[list[int], list, list[int] | None]:
         """(times, values, seqs) sorted by (time, seq), one reading per (time, seq): the later one wins."""

@@ -1,7 +1,9 @@
 """Readings queued as columns: the compact form of a parsed plain body, and the worker's check of it.
 
 An HTTP endpoint parses a plain body (telemetry.ingest.plainforward) and queues it as one entry per
-head (measurement and tags) of a sensor: [sensor id, tags or null, times, [[metric, values], ...]],
+head (measurement and tags) of a sensor: [sensor id, tags or null, times, [[metric, values], ...]];
+checked readings (JSON ingest, readings_enqueue) go as an entry per series, with their seqs as a fifth
+item when any is not 0;
 the times as the first one then the difference to each next (a batch's timestamps mostly step by a
 constant, so they cost a few characters each, not 19), shared by the head's metrics. That is a fifth of
 the bytes of a list of times per series, and every byte of a task is encoded, copied into the broker
@@ -40,6 +42,30 @@ def columns_entries(sensor_id: int, series: list[tuple[str, dict, list[int], lis
     return list(entries.values())
 
 
+def readings_entries(readings: list[list]) -> list[list]:
+    """The queued form of checked wire-form readings (telemetry.readings): an entry per series, in order.
+
+    An entry of readings with seqs carries them as a fifth item. Raises TypeError or ValueError for a
+    reading that is not one.
+    """
+    series: dict[tuple, tuple[dict | None, list, list, list, str]] = {}
+    for sensor_id, metric, ts_ns, value, seq, tags in readings:
+        key = (sensor_id, metric, tuple(sorted(tags.items())) if tags else ())
+        found = series.get(key)
+        if found is None:
+            found = series[key] = (tags or None, [], [], [], metric)
+        found[1].append(ts_ns)
+        found[2].append(value)
+        found[3].append(seq)
+    entries = []
+    for (sensor_id, _metric, _tags), (tags, times, values, seqs, metric) in series.items():
+        entry = [sensor_id, tags, times_packed(times), [[metric, values]]]
+        if any(seqs):
+            entry.append(seqs)
+        entries.append(entry)
+    return entries
+
+
 def _check_column(values: list) -> None:
     kinds = set(map(type, values))
     if kinds == {float}:
@@ -53,11 +79,22 @@ def _check_column(values: list) -> None:
             reading_make(1, "m", 0, value, 0, None, now=0)
 
 
-def entry_check(entry) -> tuple[int, dict | None, list[int], list[tuple[str, list]]]:
-    """One queued entry, checked: (sensor id, tags, times, [(metric, values), ...]), or ReadingRejected."""
-    if type(entry) is not list or len(entry) != ENTRY_FIELDS:
-        raise ReadingRejected(f"an entry must be a list of {ENTRY_FIELDS} items")
-    sensor_id, tags, packed, metrics = entry
+def _check_seqs(seqs, count: int) -> list[int] | None:
+    if seqs is None:
+        return None
+    if type(seqs) is not list or len(seqs) != count or set(map(type, seqs)) != {int}:
+        raise ReadingRejected("seqs must be one integer per time")
+    if min(seqs) < 0 or max(seqs) > INT64_MAX:
+        raise ReadingRejected("seq must be an integer from 0 to 2^63-1")
+    return seqs
+
+
+def entry_check(entry) -> tuple[int, dict | None, list[int], list[tuple[str, list]], list[int] | None]:
+    """One queued entry, checked: (sensor id, tags, times, [(metric, values), ...], seqs or None), or
+    ReadingRejected."""
+    if type(entry) is not list or not ENTRY_FIELDS <= len(entry) <= ENTRY_FIELDS + 1:
+        raise ReadingRejected(f"an entry must be a list of {ENTRY_FIELDS} items (and seqs)")
+    sensor_id, tags, packed, metrics = entry[:ENTRY_FIELDS]
     if type(sensor_id) is not int or not 0 < sensor_id <= INT64_MAX:
         raise ReadingRejected("sensor must be a positive integer")
     if tags is not None and not tags_plain(tags):
@@ -80,7 +117,13 @@ def entry_check(entry) -> tuple[int, dict | None, list[int], list[tuple[str, lis
             raise ReadingRejected("each metric needs one value per time")
         _check_column(values)
         checked.append((metric, values))
-    return sensor_id, tags or None, times, checked
+    return (
+        sensor_id,
+        tags or None,
+        times,
+        checked,
+        _check_seqs(entry[ENTRY_FIELDS] if len(entry) > ENTRY_FIELDS else None, len(times)),
+    )
 
 
 def columns_store(entries, *, batch_id: str, task_id: str = "") -> int:
@@ -89,13 +132,13 @@ def columns_store(entries, *, batch_id: str, task_id: str = "") -> int:
     bad, reasons = [], []
     for entry in entries if type(entries) is list else [entries]:
         try:
-            sensor_id, tags, times, metrics = entry_check(entry)
+            sensor_id, tags, times, metrics, seqs = entry_check(entry)
         except ReadingRejected as exc:
             bad.append(entry)
             reasons.append(str(exc)[:MAX_REASON_CHARS])
             continue
         for metric, values in metrics:
-            batch.series_for(sensor_id, metric, tags).extend(times, values)
+            batch.series_for(sensor_id, metric, tags).extend(times, values, seqs)
             batch.count += len(times)
     if bad:
         reason = f"{len(bad)} malformed entries: {reasons[0]}"

@@ -6,6 +6,7 @@ from redis.exceptions import RedisError
 
 from telemetry import tasks
 from telemetry.buckets import batch_id_new
+from telemetry.services.columns import readings_entries
 
 # Fail within about a second when the broker is down: HTTP answers 503 and the listener spools, both
 # better than holding a request for Celery's default of several retries with growing pauses.
@@ -20,14 +21,18 @@ class BrokerUnavailable(RuntimeError):
 
 
 def readings_enqueue(readings: list[list], *, one_task: bool = False) -> int:
-    """Send wire-form readings as TELEMETRY_TASK_BATCH-sized tasks (or all in one); return how many were sent.
+    """Send checked wire-form readings as TELEMETRY_TASK_BATCH-sized tasks (or all in one); return how many.
 
-    Returns only after the broker accepted every batch, each with a batch id of its own. If it fails
-    part-way, the caller may retry the whole lot: a reading queued twice is stored twice, but readers
-    show it once (same series, time and seq: the later batch's copy wins, telemetry.buckets). An HTTP
-    request's readings go as one task (`one_task`), so a refused request queued none of them.
+    Each task holds its readings as columns (services.columns.readings_entries), a fraction of the
+    bytes of a list per reading; readings that are not well formed go as they are, for the worker to
+    dead-letter. Returns only after the broker accepted every batch, each with a batch id of its own. If
+    it fails part-way, the caller may retry the whole lot: a reading queued twice is stored twice, but
+    readers show it once (same series, time and seq: the later batch's copy wins, telemetry.buckets). An
+    HTTP request's readings go as one task (`one_task`), so a refused request queued none of them.
     """
-    return _publish(tasks.store_batch, readings, "readings", size=len(readings) if one_task else None)
+    return _publish(
+        tasks.store_columns, readings, "readings", size=len(readings) if one_task else None, as_columns=True
+    )
 
 
 def columns_enqueue(entries: list[list]) -> None:
@@ -51,22 +56,30 @@ def lines_enqueue(lines: list[list], *, batch_id: str | None = None) -> int:
     return _publish(tasks.store_lines, lines, "lines", size=settings.TELEMETRY_LISTENER_BATCH, batch_id=batch_id)
 
 
-def _publish(task, items: list, noun: str, *, size: int | None = None, batch_id: str | None = None) -> int:
+def _publish(
+    task, items: list, noun: str, *, size: int | None = None, batch_id: str | None = None, as_columns: bool = False
+) -> int:
     size = size or settings.TELEMETRY_TASK_BATCH
     sent = 0
     try:
         for start in range(0, len(items), size):
             batch = items[start : start + size]
+            count, this_task = len(batch), task
+            if as_columns:
+                try:
+                    batch = readings_entries(batch)
+                except (TypeError, ValueError, AttributeError):
+                    this_task = tasks.store_batch  # not readings: the worker dead-letters what it cannot store
             if batch_id is None:
                 this_batch = batch_id_new()
             else:
                 this_batch = batch_id if len(items) <= size else f"{batch_id}.{start // size}"
             # A short argsrepr: Celery's default runs saferepr over every item, which costs about a
             # third of publishing a batch, for a header nobody reads (and the data stays out of it).
-            task.apply_async(
+            this_task.apply_async(
                 args=[batch],
                 kwargs={"batch": this_batch},
-                argsrepr=f"[<{len(batch)} {noun}>]",
+                argsrepr=f"[<{count} {noun}>]",
                 kwargsrepr=f"{{'batch': '{this_batch}'}}",
                 retry=True,
                 retry_policy=PUBLISH_RETRY_POLICY,

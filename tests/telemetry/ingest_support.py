@@ -35,9 +35,12 @@ def queued_readings(url: str) -> list[list]:
         assert len(kwargs["batch"]) == 24
         if message["headers"]["task"] == "telemetry.tasks.store_columns":
             for entry in args[0]:
-                sensor_id, tags, times, metrics = entry_check(entry)
+                sensor_id, tags, times, metrics, seqs = entry_check(entry)
                 for metric, values in metrics:
-                    readings += [[sensor_id, metric, t, v, 0, tags] for t, v in zip(times, values, strict=True)]
+                    seqs = seqs or [0] * len(times)
+                    readings += [
+                        [sensor_id, metric, *reading, tags] for reading in zip(times, values, seqs, strict=True)
+                    ]
         else:
             readings.extend(args[0])
     broker.close()

@@ -13,7 +13,7 @@ from telemetry.buckets import (
     tags_canonical,
 )
 from telemetry.readings import ReadingRejected
-from telemetry.services.columns import columns_entries, entry_check
+from telemetry.services.columns import columns_entries, entry_check, readings_entries
 
 HOUR = BUCKET_SPAN_NS
 BASE = 1_790_000_000 * 1_000_000_000 // HOUR * HOUR  # on a whole hour
@@ -125,7 +125,17 @@ def test_columns_share_a_heads_times_sent_as_differences_and_come_back_whole():
         {"host": "a"},
         times,
         [("env.temp", [1.0, 2.0, 3.0, 4.0]), ("env.hum", [1, 2, 3, 4])],
+        None,
     )
+
+
+def test_readings_travel_as_an_entry_per_series_with_their_seqs_when_any():
+    readings = [[3, "t", BASE + 2, 1.0, 0, {"b": "2", "a": "1"}], [3, "t", BASE + 1, 2.0, 5, {"a": "1", "b": "2"}]]
+    readings.append([3, "u", BASE, True, 0, None])
+    first, second = readings_entries(readings)
+    assert first == [3, {"b": "2", "a": "1"}, [BASE + 2, -1], [["t", [1.0, 2.0]]], [0, 5]]
+    assert second == [3, None, [BASE], [["u", [True]]]]
+    assert entry_check(first)[4] == [0, 5]
 
 
 @pytest.mark.parametrize(
@@ -143,6 +153,8 @@ def test_columns_share_a_heads_times_sent_as_differences_and_come_back_whole():
         [3, None, [BASE], []],
         [3, None, [BASE], [["m", [1.0], "extra"]]],
         [3, None, [BASE], [["m", [{"$where": 1}]]]],
+        [3, None, [BASE], [["m", [1.0]]], [-1]],
+        [3, None, [BASE], [["m", [1.0]]], [1, 2]],
         "garbage",
     ],
 )

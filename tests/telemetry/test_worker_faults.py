@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -185,20 +186,16 @@ def test_killing_the_whole_worker_mid_stream_then_restarting_it_loses_and_double
     base_ns = time.time_ns()
     sender = stream(env, base_ns)
     broker = redis.Redis.from_url(env["CELERY_BROKER_URL"])
-    # Killed while it holds tasks: a worker stores a 100-reading task in milliseconds, so at the end of a
-    # burst, when it holds the last ones. Not while the queue still has a backlog: then the worker is
-    # taking the next task, and kombu's Redis transport loses a task taken (BRPOP) but not yet recorded as
-    # unacknowledged when the process dies in between (docs/reliability.md).
-    wait_until(
-        lambda: stored(mongo) >= 2000 and broker.llen("telemetry") == 0 and broker.hlen("unacked") > 0,
-        timeout=30,
-        interval=0.002,
-    )
+    # Killed while it holds tasks mid-write: a worker stores a task in milliseconds, so a kill timed from
+    # outside lands as often between tasks as in one, or while it takes the next (which kombu's Redis
+    # transport can lose). Frozen first, it is killed in the state this test is about.
+    run_on = frozen_holding_tasks(mongo, sender, broker)
     children = worker.children()
     os.kill(worker.pid, signal.SIGKILL)
     for child in children:
         # Pool children outlive a SIGKILLed parent for a moment; the new worker must not race them.
         child.kill()
+    run_on()
     # Batches the dead worker had taken and never acknowledged: kombu keeps them in its "unacked" hash.
     assert broker.hlen("unacked") > 0
     assert sender.wait(timeout=60) == 0
@@ -209,6 +206,42 @@ def test_killing_the_whole_worker_mid_stream_then_restarting_it_loses_and_double
     assert_exactly_once(mongo, base_ns, timeout=150)
     wait_until(lambda: broker.hlen("unacked") == 0, timeout=60)
     broker.close()
+
+
+def frozen_holding_tasks(mongo: Mongo, sender: subprocess.Popen, broker: redis.Redis) -> Callable[[], None]:
+    """Bring the worker to a state where it holds unacknowledged tasks it can neither finish nor add to.
+
+    MongoDB is stopped (SIGSTOP), so the worker's writes hang, and so is the sender, so no task is on its
+    way: killed then, the worker drops exactly the tasks in kombu's "unacked" hash. (Killed while taking a
+    task from the queue, before kombu records it there, it would lose that task: docs/reliability.md.)
+    Returns what lets MongoDB and the sender run on.
+    """
+    wait_until(lambda: stored(mongo) >= 2000, timeout=30)
+    sending, storing = psutil.Process(sender.pid), psutil.Process(mongo.process.pid)
+    storing.suspend()
+
+    def run_on() -> None:
+        storing.resume()
+        sending.resume()
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        sending.suspend()
+        if settled_unacked(broker) > 0:
+            return run_on
+        sending.resume()  # between bursts with nothing held: let the next burst come
+        time.sleep(0.1)
+    run_on()
+    raise AssertionError("the worker never held a task")
+
+
+def settled_unacked(broker: redis.Redis) -> int:
+    """How many tasks kombu holds as unacknowledged, once neither that nor the queue has moved for 0.5 s."""
+    seen = None
+    while (now := (broker.llen("telemetry"), broker.hlen("unacked"))) != seen:
+        seen = now
+        time.sleep(0.5)
+    return seen[1]
 
 
 def test_mongodb_stopped_mid_stream_and_restarted_loses_nothing(servers, workers):

@@ -1,13 +1,15 @@
 """Telemetry pipeline benchmarks: the worker's write, the Celery hop, and batching.
 
-- telemetry_writer: `readings_store` (wire form -> series -> bucket documents -> unordered insert_many
-  -> series documents -> last_seen) against a raw pymongo `insert_many` of the very same bucket
+- telemetry_writer: the worker's write of a task's entries, `columns_store` (entries as
+  `readings_enqueue` queues them -> checked -> series -> bucket documents -> unordered insert_many ->
+  series documents -> last_seen) against a raw pymongo `insert_many` of the very same bucket
   documents, already built, into a collection with the same indexes on the same server. That is the
   least storing these readings can cost, so the ratio is exactly what Keyhold's write path adds.
 - telemetry_celery_hop: the same batches sent through the broker to one worker process (solo pool,
   one writer) and timed until the last reading is in MongoDB, against one process calling
-  `readings_store` on them directly. Same writer count and same write; the ratio is the price of the
-  queue (serialisation, Redis, acknowledgements), which the robustness guarantees are paid with.
+  `readings_entries` and `columns_store` on them directly. Same writer count and same write; the
+  ratio is the price of the queue (serialisation, Redis, acknowledgements), which the robustness
+  guarantees are paid with.
 - telemetry_batching: readings per second through the pipeline with the configured task batch,
   against one reading per task. Same worker, same broker, same readings; the bar (20x) is why the
   ingest paths batch, and would catch a change that quietly makes tasks per reading again.
@@ -32,7 +34,7 @@ from telemetry import mongo
 from telemetry.buckets import SeriesBatch, batch_id_new
 from telemetry.documents import Bucket
 from telemetry.services import enqueue
-from telemetry.services.writer import readings_store
+from telemetry.services.columns import columns_store, readings_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 # Sensor ids no PostgreSQL row has: last_seen updates touch nothing, and cleanup finds them.
@@ -73,7 +75,7 @@ def telemetry_writer():
     database = mongo.database()
     raw = database["bench_buckets_raw"]
     # The baseline gets the same indexes as the buckets collection, TTL included.
-    readings_store(_readings(1)[1])
+    columns_store(readings_entries(_readings(1)[1]), batch_id=batch_id_new())
     for name, index in database["buckets"].index_information().items():
         if name != "_id_":
             options = {key: value for key, value in index.items() if key in {"expireAfterSeconds"}}
@@ -81,14 +83,19 @@ def telemetry_writer():
     batches = 8
 
     def keyhold() -> float:
-        data = [_readings(BATCH)[1] for _ in range(batches)]
+        # A task's argument: the entries readings_enqueue publishes, decoded from the message.
+        # One device's readings in consecutive batches, as a device sends them: its first batch
+        # introduces its series (documents the writer then remembers), the others only add readings.
+        readings = _readings(batches * BATCH)[1]
+        data = [readings_entries(readings[start : start + BATCH]) for start in range(0, len(readings), BATCH)]
         started = time.perf_counter()
-        for batch in data:
-            readings_store(batch)
+        for entries in data:
+            columns_store(entries, batch_id=batch_id_new())
         return batches * BATCH / (time.perf_counter() - started)
 
     def baseline() -> float:
-        data = [bucket_documents(_readings(BATCH)[1]) for _ in range(batches)]
+        readings = _readings(batches * BATCH)[1]
+        data = [bucket_documents(readings[start : start + BATCH]) for start in range(0, len(readings), BATCH)]
         started = time.perf_counter()
         for documents in data:
             raw.insert_many(documents, ordered=False)
@@ -178,7 +185,7 @@ def telemetry_celery_hop():
         _sensor_id, readings = _readings(count)
         started = time.perf_counter()
         for start in range(0, count, BATCH):
-            readings_store(readings[start : start + BATCH])
+            columns_store(readings_entries(readings[start : start + BATCH]), batch_id=batch_id_new())
         return count / (time.perf_counter() - started)
 
     try:

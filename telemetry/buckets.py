@@ -82,6 +82,14 @@ def is_number(value) -> bool:
     return kind is float or kind is int
 
 
+NUMBER_TYPES = frozenset((float, int))
+
+
+def all_numbers(values: list) -> bool:
+    """Whether every value is a number (not a bool): the types as a set, a fifth of a call per value."""
+    return set(map(type, values)) <= NUMBER_TYPES
+
+
 class Series:
     """One series' readings of a batch, in the order they came (columns, not a list per reading)."""
 
@@ -220,12 +228,12 @@ def minute_aggregates(times: list[int], values: list) -> list[list]:
     """
     aggregates = []
     start, count = 0, len(times)
-    all_numbers = all(map(is_number, values))
+    every_number = all_numbers(values)
     while start < count:
         minute = times[start] // NS_PER_MINUTE
         end = bisect_left(times, (minute + 1) * NS_PER_MINUTE, start, count)
         chunk = values[start:end]
-        if all_numbers:
+        if every_number:
             numbers, last_at = chunk, end - 1
         else:
             positions = [i for i in range(start, end) if is_number(values[i])]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from telemetry import mongo
 from telemetry.aggregates import combine, floor_to, windows_unpack
-from telemetry.buckets import bson_sum, is_number, ns_of
+from telemetry.buckets import all_numbers, bson_sum, is_number, ns_of
 from telemetry.documents import RollupHour, RollupMinute
 from telemetry.selectors.buckets import buckets_between, merged, series_chunks
 
@@ -33,7 +33,7 @@ def raw_series(sensor_id: int, metric: str, start: datetime, end: datetime, step
     windows: dict[int, list] = {}
     for row in rows:
         times, values = row.times, row.values
-        if not all(map(is_number, values)):
+        if not all_numbers(values):
             numbers = [(t, value) for t, value in zip(times, values, strict=True) if is_number(value)]
             times, values = [t for t, _ in numbers], [value for _, value in numbers]
         _windows(times, values, step_ns, windows)

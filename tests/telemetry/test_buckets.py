@@ -7,6 +7,7 @@ from telemetry.buckets import (
     BUCKET_SPAN_NS,
     MAX_BUCKET_READINGS,
     SeriesBatch,
+    all_numbers,
     batch_id_new,
     minute_aggregates,
     series_digest,
@@ -161,3 +162,11 @@ def test_readings_travel_as_an_entry_per_series_with_their_seqs_when_any():
 def test_a_malformed_entry_is_refused_with_a_reason(entry):
     with pytest.raises(ReadingRejected):
         entry_check(entry)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([1.0, 2, -3.5], True), ([1.0, True], False), ([False], False), ([1, "2"], False), ([None], False), ([], True)],
+)
+def test_all_numbers_counts_ints_and_floats_but_not_bools(values, expected):
+    assert all_numbers(values) is expected

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from django.http import JsonResponse
+import orjson
+from django.http import HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
 
@@ -124,6 +125,7 @@ def sensor_series(request, sensor_id: int):
         "source": _source(step),
         "buckets": [{**bucket, "t": bucket["t"].isoformat()} for bucket in buckets],
     }
-    response = JsonResponse(body)
+    # orjson: an hour at step=10 is 360 windows, which the json module takes a millisecond to encode.
+    response = HttpResponse(orjson.dumps(body), content_type="application/json")
     add_never_cache_headers(response)
     return response

@@ -19,9 +19,11 @@ def _windows(times: list[int], values: list, step_ns: int, into: dict) -> None:
         window = times[start] - times[start] % step_ns
         end = bisect_left(times, window + step_ns, start, count)
         chunk = values[start:end]
-        into[window] = combine(
-            into.get(window), end - start, min(chunk), max(chunk), bson_sum(chunk), times[end - 1], values[end - 1]
-        )
+        found = into.get(window)
+        if found is None:  # the usual case, one series: no call to combine per window
+            into[window] = [end - start, min(chunk), max(chunk), bson_sum(chunk), times[end - 1], values[end - 1]]
+        else:
+            combine(found, end - start, min(chunk), max(chunk), bson_sum(chunk), times[end - 1], values[end - 1])
         start = end
 
 

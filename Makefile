@@ -35,13 +35,13 @@ browser:  ## make sure headless Chromium is installed (Debian package)
 	@scripts/ensure-chromium.sh
 
 wapiti:  ## make sure Debian's wapiti scanner is installed (tests/security/test_wapiti.py)
-	@scripts/ensure-wapiti.sh
+	@scripts/ensure-debian-package.sh wapiti wapiti --version "the scanner test; it skips without it" optional
 
 influxdb:  ## make sure Debian's influxdb (InfluxDB 1.6) is installed (bench telemetry_vs_influxdb)
-	@scripts/ensure-influxdb.sh
+	@scripts/ensure-debian-package.sh influxdb influxd version "the telemetry_vs_influxdb benchmark"
 
 wrk:  ## make sure Debian's wrk load client is installed (bench/api_openbao.py)
-	@scripts/ensure-wrk.sh
+	@scripts/ensure-debian-package.sh wrk wrk --version "the API benchmarks' load client"
 
 test: install browser wapiti  ## run the whole test suite against throw-away servers
 	@echo "==> running the test suite (servers from the environment or started for this run)"
@@ -58,7 +58,7 @@ lint: install  ## ruff, bandit, semgrep, Django's system checks, and no missing 
 	@echo "==> manage.py check"; $(PY) manage.py check --fail-level WARNING
 	@echo "==> makemigrations --check"; $(PY) manage.py makemigrations --check --dry-run
 	@echo "==> hadolint"; $(VENV)/bin/hadolint Dockerfile
-	@echo "==> shellcheck"; $(VENV)/bin/shellcheck --shell=sh docker/entrypoint.sh scripts/make-secrets.sh
+	@echo "==> shellcheck"; $(VENV)/bin/shellcheck --shell=sh docker/entrypoint.sh scripts/make-secrets.sh && $(VENV)/bin/shellcheck scripts/ensure-*.sh
 
 fmt: install  ## format and autofix
 	@$(VENV)/bin/ruff format .

@@ -69,7 +69,7 @@ def influxd() -> Iterator[InfluxDB]:
     """Start influxd under var/bench/ and stop it (and remove its data) afterwards."""
     binary = shutil.which("influxd")
     if binary is None:
-        raise RuntimeError("influxd is missing: `make bench` installs Debian's influxdb (scripts/ensure-influxdb.sh)")
+        raise RuntimeError("influxd is missing: `make bench` installs Debian's influxdb (make influxdb)")
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="influxdb-", dir=ROOT / "var" / "bench") as data:
         http_port, rpc_port = free_port(), free_port()

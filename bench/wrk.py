@@ -27,7 +27,7 @@ end
 def executable() -> str:
     found = shutil.which("wrk")
     if found is None:
-        raise RuntimeError("wrk is not installed: run scripts/ensure-wrk.sh (make bench does)")
+        raise RuntimeError("wrk is not installed: run make wrk (make bench does)")
     return found
 
 

@@ -20,7 +20,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.security,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(shutil.which("wapiti") is None, reason="wapiti is not installed (scripts/ensure-wapiti.sh)"),
+    pytest.mark.skipif(shutil.which("wapiti") is None, reason="wapiti is not installed (make wapiti)"),
 ]
 
 MODULES = "exec,file,sql,xss,crlf,redirect,permanentxss,csrf,cookieflags,http_headers,csp,methods,htaccess"

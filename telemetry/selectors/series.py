@@ -2,6 +2,7 @@
 
 from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 
 from telemetry import mongo
 from telemetry.aggregates import combine, floor_to, windows_unpack
@@ -14,17 +15,45 @@ NS_PER_SECOND = 1_000_000_000
 
 def _windows(times: list[int], values: list, step_ns: int, into: dict) -> None:
     """Add one series' sorted numeric readings to the per-window [count, min, max, sum, newest time, its value]."""
+    if not times:
+        return
+    first = times[0] - times[0] % step_ns
+    spans = (times[-1] - first) // step_ns + 1
+    if spans > 2 * len(times):
+        _sparse_windows(times, values, step_ns, into)
+        return
+    # Dense (an hour of readings every second at step=10): every window's bounds, slices and min, max
+    # and sum by C functions mapped over them, a fifth of the time of a Python step per window.
+    ends = list(map(bisect_left, repeat(times, spans), range(first + step_ns, first + (spans + 1) * step_ns, step_ns)))
+    starts = [0, *ends[:-1]]
+    kept = [k for k in range(spans) if ends[k] > starts[k]]
+    chunks = [values[starts[k] : ends[k]] for k in kept]
+    for k, chunk, low, high, total in zip(
+        kept, chunks, map(min, chunks), map(max, chunks), map(bson_sum, chunks), strict=True
+    ):
+        last = ends[k] - 1
+        _window_add(into, first + k * step_ns, [len(chunk), low, high, total, times[last], values[last]])
+
+
+def _sparse_windows(times: list[int], values: list, step_ns: int, into: dict) -> None:
+    """_windows for readings further apart than the step: a window per run of readings, not per step."""
     start, count = 0, len(times)
     while start < count:
         window = times[start] - times[start] % step_ns
         end = bisect_left(times, window + step_ns, start, count)
         chunk = values[start:end]
-        found = into.get(window)
-        if found is None:  # the usual case, one series: no call to combine per window
-            into[window] = [end - start, min(chunk), max(chunk), bson_sum(chunk), times[end - 1], values[end - 1]]
-        else:
-            combine(found, end - start, min(chunk), max(chunk), bson_sum(chunk), times[end - 1], values[end - 1])
+        _window_add(
+            into, window, [end - start, min(chunk), max(chunk), bson_sum(chunk), times[end - 1], values[end - 1]]
+        )
         start = end
+
+
+def _window_add(into: dict, window: int, aggregate: list) -> None:
+    found = into.get(window)
+    if found is None:
+        into[window] = aggregate
+    else:  # another series of the metric (other tags) in the same window
+        combine(found, *aggregate)
 
 
 def raw_series(sensor_id: int, metric: str, start: datetime, end: datetime, step_seconds: int) -> list[dict]:

@@ -45,23 +45,16 @@ def columns_entries(sensor_id: int, series: list[tuple[str, dict, list[int], lis
 def readings_entries(readings: list[list]) -> list[list]:
     """The queued form of checked wire-form readings (telemetry.readings): an entry per series, in order.
 
-    An entry of readings with seqs carries them as a fifth item. Raises TypeError or ValueError for a
-    reading that is not one.
+    An entry of readings with seqs carries them as a fifth item. Raises TypeError, ValueError or
+    AttributeError for a reading that is not one.
     """
-    series: dict[tuple, tuple[dict | None, list, list, list, str]] = {}
-    for sensor_id, metric, ts_ns, value, seq, tags in readings:
-        key = (sensor_id, metric, tuple(sorted(tags.items())) if tags else ())
-        found = series.get(key)
-        if found is None:
-            found = series[key] = (tags or None, [], [], [], metric)
-        found[1].append(ts_ns)
-        found[2].append(value)
-        found[3].append(seq)
+    batch = SeriesBatch()
+    batch.add_readings(readings)
     entries = []
-    for (sensor_id, _metric, _tags), (tags, times, values, seqs, metric) in series.items():
-        entry = [sensor_id, tags, times_packed(times), [[metric, values]]]
-        if any(seqs):
-            entry.append(seqs)
+    for series in batch.series.values():
+        entry = [series.sensor_id, series.tags, times_packed(series.times), [[series.metric, series.values]]]
+        if series.seqs is not None:  # Series keeps seqs only once one is not 0
+            entry.append(series.seqs)
         entries.append(entry)
     return entries
 

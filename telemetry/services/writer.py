@@ -25,14 +25,11 @@ logger = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
 # last_seen is for people: moving it once a minute per sensor keeps PostgreSQL out of the hot path.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
-# Series whose documents this process stored (digest -> when, monotonic): not stored again for a while.
-# Bounded, dropped after a fork, and re-sent after SERIES_RECHECK_SECONDS, so that series documents lost
+# Series documents this process stored, sensors it marked seen: not written again for a while. Bounded,
+# dropped after a fork, and series re-sent after SERIES_RECHECK_SECONDS, so that series documents lost
 # with a MongoDB restored from an older backup come back without a restart.
-MAX_KNOWN_SERIES = 100_000
+MAX_REMEMBERED = 100_000
 SERIES_RECHECK_SECONDS = 600
-_known_series: dict[str, float] = {}
-_seen_marked: dict[int, float] = {}
-_owner_pid = os.getpid()
 
 
 @dataclass(frozen=True)
@@ -40,6 +37,35 @@ class StoreResult:
     inserted: int  # readings in buckets this call inserted
     duplicates: int  # readings in buckets an earlier delivery of the same batch had inserted
     buckets: int = 0
+
+
+class _RecentlyWritten:
+    """Keys this process wrote less than `seconds` ago (monotonic clock); forgotten in a forked child."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._when: dict = {}
+        self._pid = os.getpid()
+
+    def stale(self, keys) -> list:
+        """The keys not written within `seconds`, in the order given."""
+        if self._pid != os.getpid():
+            self.clear()
+            self._pid = os.getpid()
+        clock = time.monotonic()
+        return [key for key in keys if clock - self._when.get(key, -self.seconds) >= self.seconds]
+
+    def written(self, keys: list) -> None:
+        if len(self._when) + len(keys) > MAX_REMEMBERED:
+            self._when.clear()
+        self._when.update(dict.fromkeys(keys, time.monotonic()))
+
+    def clear(self) -> None:
+        self._when.clear()
+
+
+_series_written = _RecentlyWritten(SERIES_RECHECK_SECONDS)
+_sensors_marked = _RecentlyWritten(LAST_SEEN_RESOLUTION.total_seconds())
 
 
 def documents_insert(collection, documents: list[dict]) -> set:
@@ -59,32 +85,17 @@ def documents_insert(collection, documents: list[dict]) -> set:
 def caches_clear() -> None:
     """Forget which series and sensors this process wrote: for a process whose MongoDB or PostgreSQL data was
     replaced under it (tests drop their collections between tests)."""
-    _known_series.clear()
-    _seen_marked.clear()
-
-
-def _forget_after_fork() -> None:
-    global _owner_pid
-    if _owner_pid != os.getpid():
-        caches_clear()
-        _owner_pid = os.getpid()
+    _series_written.clear()
+    _sensors_marked.clear()
 
 
 def series_remember(series_docs: list[dict]) -> None:
     """Insert the series documents this process has not stored lately (they never change)."""
-    _forget_after_fork()
-    clock = time.monotonic()
-    new = [
-        document
-        for document in series_docs
-        if clock - _known_series.get(document["_id"], -SERIES_RECHECK_SECONDS) >= SERIES_RECHECK_SECONDS
-    ]
-    if not new:
+    new_ids = set(_series_written.stale(document["_id"] for document in series_docs))
+    if not new_ids:
         return
-    documents_insert(Series._get_collection(), new)
-    if len(_known_series) + len(new) > MAX_KNOWN_SERIES:
-        _known_series.clear()
-    _known_series.update(dict.fromkeys((document["_id"] for document in new), clock))
+    documents_insert(Series._get_collection(), [document for document in series_docs if document["_id"] in new_ids])
+    _series_written.written(list(new_ids))
 
 
 def sensors_seen(sensor_ids: set[int]) -> None:
@@ -92,20 +103,13 @@ def sensors_seen(sensor_ids: set[int]) -> None:
 
     A process that marked a sensor less than a minute ago skips it without asking PostgreSQL.
     """
-    _forget_after_fork()
-    clock = time.monotonic()
-    resolution = LAST_SEEN_RESOLUTION.total_seconds()
-    stale_here = {
-        sensor_id for sensor_id in sensor_ids if clock - _seen_marked.get(sensor_id, -resolution) >= resolution
-    }
+    stale_here = _sensors_marked.stale(sensor_ids)
     if not stale_here:
         return
     now = timezone.now()
     stale = Q(last_seen__isnull=True) | Q(last_seen__lt=now - LAST_SEEN_RESOLUTION)
     Sensor.objects.filter(stale, pk__in=stale_here).update(last_seen=now)
-    if len(_seen_marked) > MAX_KNOWN_SERIES:
-        _seen_marked.clear()
-    _seen_marked.update(dict.fromkeys(stale_here, clock))
+    _sensors_marked.written(stale_here)
 
 
 def series_batch_store(batch: SeriesBatch, *, batch_id: str, mark_seen: bool = True) -> StoreResult:

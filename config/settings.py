@@ -133,6 +133,9 @@ else:
     # on the next request instead of failing with a dead socket.
     _database["CONN_MAX_AGE"] = env.read_int("DATABASE_CONN_MAX_AGE", 60)
     _database["CONN_HEALTH_CHECKS"] = True
+    # Django's backend with a health check that asks the socket before the server (config/postgres/base.py).
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database["ENGINE"] = "config.postgres"
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -74,7 +74,7 @@ def test_development_needs_no_environment_and_generates_private_keys(load, tmp_p
 def test_service_urls_are_parsed(load):
     namespace = load(**production())
     database = namespace["DATABASES"]["default"]
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "config.postgres"
     assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.internal", 5433, "keyhold")
     assert (database["USER"], database["PASSWORD"]) == ("keyhold", "pw")
     assert database["CONN_HEALTH_CHECKS"] is True

@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend with a liveness check that needs no round trip (see base.py)."""

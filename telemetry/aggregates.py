@@ -29,6 +29,15 @@ def combine(found: list | None, n: int, low, high, total, at: int, last) -> list
     return found
 
 
+def window_add(into: dict, window: int, aggregate: list) -> None:
+    """Add one series' aggregate of a window to `into`, combined with another series' (other tags) if there."""
+    found = into.get(window)
+    if found is None:
+        into[window] = aggregate
+    else:
+        combine(found, *aggregate)
+
+
 def windows_unpack(document: dict) -> list[list]:
     """A rollup document's windows (telemetry.documents._Rollup): [start (epoch s), count, min, max, sum,
     last], oldest first."""

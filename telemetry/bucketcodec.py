@@ -37,6 +37,8 @@ class SeriesChunk:
     times: list[int]
     values: list
     seqs: list[int]
+    # Whether every value is a number: known from the column (float64 or int64) without looking at each.
+    numeric: bool = False
 
 
 def _packed(typecode: str, numbers: list) -> Binary:
@@ -123,6 +125,7 @@ def chunks_unpack(bucket: dict, metric: str | None = None) -> list[SeriesChunk]:
                     times=times[position : position + count].tolist(),
                     values=column[start : start + count] if kind == "j" else column[start : start + count].tolist(),
                     seqs=[0] * count if seqs is None else seqs[position : position + count].tolist(),
+                    numeric=kind != "j",
                 )
             )
         position += count

@@ -215,8 +215,18 @@ def _parts(times: list[int]):
 
 def bson_sum(numbers) -> int | float:
     """The sum, as a float when integers add up beyond what BSON's int64 holds (MongoDB's $sum does too)."""
-    total = sum(numbers)
+    return bson_number(sum(numbers))
+
+
+def bson_number(total: int | float) -> int | float:
+    """A sum as BSON holds it: a float when an integer is beyond int64."""
     return float(total) if type(total) is int and not INT64_MIN <= total <= INT64_MAX else total
+
+
+def bson_sums(chunks) -> list:
+    """bson_sum of each chunk; the int64 check only when some sum is an integer (a float sum needs none)."""
+    totals = list(map(sum, chunks))
+    return list(map(bson_number, totals)) if int in set(map(type, totals)) else totals
 
 
 def minute_aggregates(times: list[int], values: list) -> list[list]:

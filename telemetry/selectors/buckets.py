@@ -34,6 +34,7 @@ class SeriesRows:
     times: list[int]
     values: list
     seqs: list[int]
+    numeric: bool = False
 
 
 def _query(sensor_id: int, start_ns: int, end_ns: int) -> dict:
@@ -91,7 +92,8 @@ def merged(chunks: list[SeriesChunk], start_ns: int | None = None, end_ns: int |
             if low or high < len(times):
                 times, values, seqs = times[low:high], values[low:high], seqs[low:high]
         if times:
-            rows.append(SeriesRows(members[0].metric, members[0].tags, times, values, seqs))
+            numeric = all(member.numeric for member in members)
+            rows.append(SeriesRows(members[0].metric, members[0].tags, times, values, seqs, numeric))
     return rows
 
 

@@ -3,6 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from telemetry.buckets import INT64_MAX, bson_sums
 from telemetry.selectors.series import _sparse_windows, _windows
 
 STEP = 10 * 10**9
@@ -40,3 +41,9 @@ def test_ten_readings_a_second_make_ten_second_windows_of_a_hundred():
     assert len(into) == 10
     assert {window[0] for window in into.values()} == {100}
     assert into[dense_times[0] - dense_times[0] % STEP][:4] == [100, 0.0, 99.0, 4950.0]
+
+
+def test_window_sums_beyond_int64_become_floats_as_bson_needs_and_float_sums_stay_exact():
+    assert bson_sums([[INT64_MAX, 1], [1, 2], [0.5, 0.25]]) == [float(INT64_MAX + 1), 3, 0.75]
+    assert [type(total) for total in bson_sums([[INT64_MAX, 1], [1, 2]])] == [float, int]
+    assert bson_sums([[0.1, 0.2, 0.3]]) == [sum([0.1, 0.2, 0.3])]

@@ -5,9 +5,10 @@ appends outside a transaction queues its record and takes the process's writer l
 all the records queued so far in one append (auditwrite.chain_append_many: one compare-and-swap statement),
 and each waiting thread, once it gets the lock, finds its record written and returns. Under load the group
 grows with the queue, so a process sends one statement per group instead of one per reveal, and its own
-threads never race each other for the head. Each caller still returns only after its record is committed
-(or raises if it could not be), so nothing is revealed before its record is durable: this is group commit,
-not a write-behind buffer.
+threads never race each other for the head; nor do the processes of one host, which take turns through a
+lock file (accounts.services.audithostlock) instead of failing each other's compare-and-swaps. Each caller
+still returns only after its record is committed (or raises if it could not be), so nothing is revealed
+before its record is durable: this is group commit, not a write-behind buffer.
 """
 
 import copy
@@ -15,6 +16,7 @@ import threading
 from dataclasses import dataclass
 
 from accounts.models.audit import AuditEvent
+from accounts.services.audithostlock import host_lock
 from accounts.services.auditwrite import chain_append_many
 
 # A bound on one statement's size; a larger queue is written by the next holder of the lock.
@@ -45,9 +47,10 @@ def chain_append_grouped(event: AuditEvent) -> AuditEvent:
     with _writer_lock:
         # A queue longer than one group is written group by group, oldest first, until ours is done.
         while not mine.done:
-            with _queue_lock:
-                group, _queue[:] = _queue[:GROUP_MAX], _queue[GROUP_MAX:]
-            _write(group)
+            with host_lock():
+                with _queue_lock:
+                    group, _queue[:] = _queue[:GROUP_MAX], _queue[GROUP_MAX:]
+                _write(group)
     if mine.error is not None:
         raise _own_copy(mine.error) from mine.error
     return event

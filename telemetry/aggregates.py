@@ -38,6 +38,16 @@ def window_add(into: dict, window: int, aggregate: list) -> None:
         combine(found, *aggregate)
 
 
+def windows_add(into: dict, windows: list[int], aggregates) -> None:
+    """Add one series' windows (starts, and their aggregates as tuples) to `into`. The metric's first series
+    fills an empty `into` by zip: a Python statement per window cost more than the readings' arithmetic."""
+    if not into:
+        into.update(zip(windows, map(list, aggregates), strict=True))
+        return
+    for window, aggregate in zip(windows, aggregates, strict=True):
+        window_add(into, window, list(aggregate))
+
+
 def windows_unpack(document: dict) -> list[list]:
     """A rollup document's windows (telemetry.documents._Rollup): [start (epoch s), count, min, max, sum,
     last], oldest first."""

@@ -18,6 +18,7 @@ binary values and a small table cost the same whatever the readings.
 
 import sys
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -99,6 +100,16 @@ def times_unpack(bucket: dict) -> array:
     return _unpacked("q", bucket["ns"])
 
 
+def series_layout(table: list) -> Iterator[tuple]:
+    """(digest, metric, tags, count, kind, position, start) of each series of a bucket's `sx` table: its times
+    are `ns`[position : position + count], its values its kind's column [start : start + count]."""
+    offsets, position = {"d": 0, "q": 0, "j": 0}, 0
+    for digest, metric, tags, count, kind in table:
+        yield digest, metric, tags, count, kind, position, offsets[kind]
+        offsets[kind] += count
+        position += count
+
+
 def chunks_unpack(bucket: dict, metric: str | None = None) -> list[SeriesChunk]:
     """The series a bucket document holds (only those of `metric` when given), columns as lists."""
     table = orjson.loads(memoryview(bucket["sx"]))
@@ -109,11 +120,8 @@ def chunks_unpack(bucket: dict, metric: str | None = None) -> list[SeriesChunk]:
         "j": orjson.loads(memoryview(bucket["vj"])) if "vj" in bucket else None,
     }
     seqs = _unpacked("q", bucket["q"]) if "q" in bucket else None
-    offsets = {"d": 0, "q": 0, "j": 0}
-    position, chunks = 0, []
-    for digest, series_metric, tags, count, kind in table:
-        start = offsets[kind]
-        offsets[kind] += count
+    chunks = []
+    for digest, series_metric, tags, count, kind, position, start in series_layout(table):
         if metric is None or series_metric == metric:
             column = columns[kind]
             chunks.append(
@@ -128,5 +136,4 @@ def chunks_unpack(bucket: dict, metric: str | None = None) -> list[SeriesChunk]:
                     numeric=kind != "j",
                 )
             )
-        position += count
     return chunks

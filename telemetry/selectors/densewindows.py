@@ -20,7 +20,8 @@ from itertools import pairwise
 import numpy as np
 import orjson
 
-from telemetry.aggregates import window_add
+from telemetry.aggregates import windows_add
+from telemetry.bucketcodec import series_layout
 from telemetry.buckets import INT64_MAX
 
 KINDS = {"d": "<f8", "q": "<i8"}
@@ -39,16 +40,12 @@ def _stretches(buckets: list[dict], metric: str) -> dict[str, list[tuple]] | Non
             for kind, field in (("d", "vd"), ("q", "vq"))
             if field in bucket
         }
-        offsets, position = {"d": 0, "q": 0, "j": 0}, 0
-        for digest, series_metric, _tags, count, kind in table:
-            start = offsets[kind]
-            offsets[kind] += count
+        for digest, series_metric, _tags, count, kind, position, start in series_layout(table):
             if series_metric == metric:
                 if kind not in KINDS:
                     return None
                 stretch = (kind, times[position : position + count], columns[kind][start : start + count])
                 found.setdefault(digest, []).append(stretch)
-            position += count
     return found
 
 
@@ -86,12 +83,7 @@ def _add_windows(times, values, step_ns: int, into: dict) -> bool:
         values[lasts].tolist(),
         strict=True,
     )
-    windows = (first + index[starts] * step_ns).tolist()
-    if not into:
-        into.update(zip(windows, map(list, aggregates), strict=True))
-    else:
-        for window, aggregate in zip(windows, aggregates, strict=True):
-            window_add(into, window, list(aggregate))
+    windows_add(into, (first + index[starts] * step_ns).tolist(), aggregates)
     return True
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import repeat
 
 from telemetry import mongo
-from telemetry.aggregates import combine, floor_to, window_add, windows_unpack
+from telemetry.aggregates import combine, floor_to, window_add, windows_add, windows_unpack
 from telemetry.buckets import all_numbers, bson_sum, bson_sums, is_number, ns_of
 from telemetry.documents import RollupHour, RollupMinute
 from telemetry.selectors.buckets import buckets_between, merged, series_chunks
@@ -40,12 +40,7 @@ def _windows(times: list[int], values: list, step_ns: int, into: dict) -> None:
         map(values.__getitem__, lasts),
         strict=True,
     )
-    windows = [first + k * step_ns for k in kept]
-    if not into:  # the metric's first series: every window is new
-        into.update(zip(windows, map(list, aggregates), strict=True))
-        return
-    for window, aggregate in zip(windows, aggregates, strict=True):
-        window_add(into, window, list(aggregate))
+    windows_add(into, [first + k * step_ns for k in kept], aggregates)
 
 
 def _sparse_windows(times: list[int], values: list, step_ns: int, into: dict) -> None:

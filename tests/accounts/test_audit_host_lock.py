@@ -18,6 +18,8 @@ from tests.vault import keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HOLD_SECONDS = 1.0
+# Another process of the host: takes the lock, tells the test so on its stdout (the test waits for that line
+# before appending), and holds it for argv[2] seconds.
 HOLDER = (
     "import fcntl, sys, time\n"
     "handle = open(sys.argv[1], 'a+b')\n"
